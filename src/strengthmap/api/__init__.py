@@ -1,0 +1,43 @@
+"""``create_app(settings)``: the FastAPI application: JSON API, Open Referral UK feed and web pages.
+
+Example:
+    >>> from strengthmap.settings import Settings
+    >>> app = create_app(Settings(database_url="sqlite://"))
+    >>> app.title
+    'Strengthmap'
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from strengthmap.errors import StrengthmapError
+from strengthmap.settings import Settings
+from strengthmap.storage import Store, open_store
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
+    """Build the app over ``store`` (opened from ``settings.database_url`` when not given)."""
+    from strengthmap.api import areas, system
+    from strengthmap.web import pages
+
+    app = FastAPI(
+        title="Strengthmap",
+        description="What's strong, not what's wrong: community assets, need and inequality.",
+        version="0.1.0",
+    )
+    app.state.settings = settings
+    app.state.store = store if store is not None else open_store(settings.database_url)
+
+    @app.exception_handler(StrengthmapError)
+    async def _strengthmap_error(request: Request, exc: StrengthmapError) -> JSONResponse:
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+
+    app.include_router(system.router)
+    app.include_router(areas.router)
+    pages.mount(app)
+    return app
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,41 @@
+"""Health and what is loaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+
+from strengthmap.api.deps import get_store
+from strengthmap.storage import Store, schema
+
+router = APIRouter(prefix="/api", tags=["system"])
+
+
+@router.get("/health")
+def health(store: Store = Depends(get_store)) -> dict[str, Any]:
+    """Liveness and the store's backend and schema revision."""
+    return {"status": "ok", "backend": store.dialect, "revision": store.current_revision()}
+
+
+@router.get("/datasets")
+def datasets(store: Store = Depends(get_store)) -> list[dict[str, Any]]:
+    """Every loaded source file with its publisher, licence, attribution and row count."""
+    with store.session() as session:
+        rows = session.scalars(select(schema.Dataset).order_by(schema.Dataset.id)).all()
+        return [
+            {
+                "id": d.id,
+                "title": d.title,
+                "publisher": d.publisher,
+                "licence": d.licence,
+                "attribution": d.attribution,
+                "url": d.url,
+                "rows": d.rows,
+                "scope": d.scope,
+                "sha256": d.sha256,
+                "loaded_at": d.loaded_at,
+            }
+            for d in rows
+        ]

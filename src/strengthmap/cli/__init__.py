@@ -1,0 +1,75 @@
+"""The ``strengthmap`` command: one sub-command per library function, named after it.
+
+Every command takes ``--database`` and ``--data`` (overriding ``STRENGTHMAP_DATABASE_URL`` and
+``STRENGTHMAP_DATA_DIR``). Errors print one clear line and exit with the error's code
+(2 for bad input; see ``strengthmap.errors``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from strengthmap.cli import areas, data, db, directory, route, serve, users
+from strengthmap.cli.common import State
+from strengthmap.errors import StrengthmapError
+from strengthmap.settings import Settings
+
+app = typer.Typer(
+    name="strengthmap",
+    help="Strengthmap: what's strong, not what's wrong. Community assets, need and inequality.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    database: str | None = typer.Option(
+        None, "--database", help="Database URL (overrides STRENGTHMAP_DATABASE_URL)."
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data", help="Data directory (overrides STRENGTHMAP_DATA_DIR)."
+    ),
+) -> None:
+    ctx.obj = State(Settings.from_env(database_url=database, data_dir=data_dir))
+
+
+app.add_typer(data.app, name="data")
+app.add_typer(db.app, name="db")
+app.add_typer(areas.app, name="areas")
+app.add_typer(route.app, name="route")
+app.add_typer(directory.app, name="directory")
+app.add_typer(users.app, name="users")
+app.command("serve")(serve.serve)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI, turning StrengthmapError into one message and its exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except StrengthmapError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        Console(stderr=True).print("aborted")
+        return 1
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

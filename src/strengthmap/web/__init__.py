@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja2) over the library; vendored static files with their licences."""

@@ -1,0 +1,104 @@
+"""Shared fixtures: the store on both backends, the real data directory, the CLI runner.
+
+``store`` runs each test twice: on a fresh SQLite file and on PostgreSQL + PostGIS (a database
+on loopback, started by ``scripts/ensure-system.sh``). When the PostGIS server cannot be reached
+the PostGIS case fails, never skips, unless STRENGTHMAP_TEST_POSTGIS=off is set by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from strengthmap.storage import Store, open_store, schema
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+POSTGIS_URL = os.environ.get(
+    "STRENGTHMAP_TEST_POSTGIS_URL",
+    "postgresql+psycopg://strengthmap:strengthmap@127.0.0.1:5432/strengthmap_test",
+)
+
+
+def _real_data_dir() -> Path | None:
+    env = os.environ.get("STRENGTHMAP_DATA_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(ROOT.parent / "shared" / "data")
+    for c in candidates:
+        if (c / "SOURCES.md").is_file() or (c / "boundaries").is_dir():
+            return c.resolve()
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The real open data folder (../shared/data). Missing data fails in CI, skips elsewhere."""
+    found = _real_data_dir()
+    if found is None:
+        if os.environ.get("CI") or os.environ.get("STRENGTHMAP_REQUIRE_REAL_DATA"):
+            pytest.fail("the real data directory ../shared/data is missing")
+        pytest.skip("no real data directory (../shared/data); set STRENGTHMAP_DATA_DIR")
+    return found
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    store = open_store(f"sqlite:///{path}")
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgis_store() -> Iterator[Store]:
+    if os.environ.get("STRENGTHMAP_TEST_POSTGIS") == "off":
+        pytest.skip("PostGIS tests turned off by STRENGTHMAP_TEST_POSTGIS=off")
+    try:
+        store = open_store(POSTGIS_URL, upgrade=False)
+        with store.engine.begin() as conn:
+            # start from nothing: the schema is exactly what the migrations make
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        store.upgrade()
+    except Exception as exc:  # any failure to reach the server is a failure, not a skip
+        pytest.fail(
+            f"PostGIS at {POSTGIS_URL} is not reachable ({exc}); run scripts/ensure-system.sh"
+        )
+    yield store
+    store.close()
+
+
+def _truncate_all(store: Store) -> None:
+    names = ", ".join(t.name for t in schema.metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path, _sqlite_template: Path) -> Iterator[Store]:
+    path = tmp_path / "store.sqlite"
+    shutil.copy(_sqlite_template, path)
+    store = open_store(f"sqlite:///{path}")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def postgis_store(_postgis_store: Store) -> Iterator[Store]:
+    _truncate_all(_postgis_store)
+    yield _postgis_store
+
+
+@pytest.fixture(params=["sqlite", "postgis"])
+def store(request: pytest.FixtureRequest) -> Store:
+    """The store, once on SQLite and once on PostGIS."""
+    return request.getfixturevalue(f"{request.param}_store")  # type: ignore[no-any-return]
