@@ -122,9 +122,8 @@ def include_object_for(dialect: str) -> Any:
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
         if type_ == "index" and name and name.endswith("_gist"):
             return dialect == "postgresql"
-        if type_ == "table" and name == "spatial_ref_sys":  # PostGIS's own table
-            return False
-        return True
+        # PostGIS's own table is not ours to manage
+        return not (type_ == "table" and name == "spatial_ref_sys")
 
     return include_object
 

@@ -23,6 +23,10 @@ class Geometry(UserDefinedType[BaseGeometry]):
 
     cache_ok = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # reflection passes the type modifiers ("Geometry", 4326); the column is always 4326
+        super().__init__()
+
     def get_col_spec(self, **kw: Any) -> str:
         return f"geometry(Geometry,{SRID})"
 
