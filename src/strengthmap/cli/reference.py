@@ -1,0 +1,76 @@
+"""The CLI reference (docs/cli.md), generated from the commands themselves so it is never stale.
+
+Example:
+    >>> text = cli_reference_markdown()
+    >>> text.startswith("# CLI reference")
+    True
+"""
+
+from __future__ import annotations
+
+import click
+import typer
+
+from strengthmap.settings import Settings
+
+HEADER = """# CLI reference
+
+Generated from the code by `python scripts/gen_cli_docs.py`; a test fails when this file and the
+commands disagree. Every command takes the global options `--database URL` and `--data DIR`
+before the command name (`strengthmap --data ../shared/data data load`).
+
+Exit codes: 0 success; 1 unexpected error; 2 bad input or configuration (the message names the
+file, row and field); 4 not found; 5 conflict; 6 forbidden; 7 a download failed its checks.
+
+## Settings
+
+| environment variable | what it sets |
+|---|---|
+"""
+
+
+def _params_table(command: click.Command) -> list[str]:
+    rows = []
+    for param in command.params:
+        if isinstance(param, click.Option):
+            if param.hidden:
+                continue
+            names = ", ".join(f"`{n}`" for n in [*param.opts, *param.secondary_opts])
+            default = ""
+            if param.default not in (None, False, (), []) and not param.is_flag:
+                default = f" (default: `{param.default}`)"
+            rows.append(f"| {names} | {(param.help or '').strip()}{default} |")
+        elif isinstance(param, click.Argument):
+            rows.append(
+                f"| `{param.human_readable_name}` | argument{'' if param.required else ' (optional)'} |"
+            )
+    if not rows:
+        return []
+    return ["| option | meaning |", "|---|---|", *rows, ""]
+
+
+def _walk(command: click.Command, path: list[str], out: list[str]) -> None:
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            _walk(command.commands[name], [*path, name], out)
+        return
+    out.append(f"## `{' '.join(path)}`")
+    out.append("")
+    help_text = (command.help or "").strip()
+    if help_text:
+        out.append(help_text)
+        out.append("")
+    out.extend(_params_table(command))
+
+
+def cli_reference_markdown() -> str:
+    """Markdown for every command, its help and its options, in a stable order."""
+    from strengthmap.cli import app
+
+    root = typer.main.get_command(app)
+    out = [HEADER.rstrip("\n")]
+    for env, help_text in Settings.help().items():
+        out.append(f"| `{env}` | {help_text} |")
+    out.append("")
+    _walk(root, ["strengthmap"], out)
+    return "\n".join(out).rstrip() + "\n"
