@@ -122,6 +122,9 @@ def include_object_for(dialect: str) -> Any:
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
         if type_ == "index" and name and name.endswith("_gist"):
             return dialect == "postgresql"
+        # the directory's full-text index (migration 0002) is not a model
+        if name and name.startswith("service_fts"):
+            return False
         # PostGIS's own table is not ours to manage
         return not (type_ == "table" and name == "spatial_ref_sys")
 

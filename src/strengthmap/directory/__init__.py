@@ -1,0 +1,11 @@
+"""The asset register on the Open Referral UK model, with ABCD asset kinds.
+
+Modules: ``schedules`` (RFC 5545 recurrence, "open at", OSM opening hours), ``taxonomy`` (the
+default ABCD / wellbeing taxonomy), ``search`` (``search_services``), ``records`` (the one upsert
+path of the tabular importers), ``template`` (the community-builder CSV), ``imports``
+(``import_file``: format detection), ``export`` (ORUK JSON / CSV, GeoJSON, GeoPackage,
+iCalendar), ``editing`` (create / update / retire / restore with an audit trail) and ``oruk``
+(ORUK JSON validation, import and serialisation).
+"""
+
+from __future__ import annotations

@@ -1,0 +1,495 @@
+"""Search the directory: free text (ranked), taxonomy, ABCD kind, age, cost, distance, area, "open at".
+
+Example:
+    >>> from strengthmap.storage import open_store
+    >>> store = open_store("sqlite://")
+    >>> page = search_services(store, ServiceQuery(text="lunch", near=(-1.5754, 53.7902),
+    ...                                             radius_m=1000, day="wed",
+    ...                                             start_time="13:00", end_time="16:00"))
+    >>> page.total, page.items
+    (0, [])
+
+Every filter given must hold (AND). Free text uses SQLite FTS5 ranked by BM25 (Robertson &
+Zaragoza 2009) or PostgreSQL full-text search ranked by ``ts_rank``; both stem English words
+(Porter), so "lunches" finds "lunch". Distances are geodesic metres on the WGS84 ellipsoid
+(Karney 2013, via ``pyproj.Geod``), measured to the nearest of a service's locations. "Open at"
+expands each service's schedules (``strengthmap.directory.schedules.open_at``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from pyproj import Geod
+from shapely import points as _points
+from shapely.prepared import prep
+
+from strengthmap.directory.schedules import open_at, parse_day, parse_time
+from strengthmap.errors import InputError, NotFound
+from strengthmap.storage import Store, schema
+
+#: Must stay the same expression as the GIN index of migration 0002 (qualified for joins).
+PG_TSVECTOR = (
+    "to_tsvector('english', coalesce(service.name, '') || ' ' || coalesce(service.description, ''))"
+)
+_GEOD = Geod(ellps="WGS84")
+#: Metres per degree of latitude, a little under the true minimum so that bounding boxes only widen.
+_M_PER_DEG_LAT = 110_500.0
+
+
+@dataclass
+class ServiceQuery:
+    """What to look for; every field given must hold. ``near`` is ``(lon, lat)`` in WGS84.
+
+    ``taxonomy_term_ids`` takes term ids, codes or names; a term also matches its narrower terms.
+    ``age`` keeps services whose age range includes it; ``minimum_age`` / ``maximum_age`` (the
+    ORUK filters) keep services open to people of at least that age range: a service with
+    ``minimum_age`` 18 fails ``minimum_age=16``. ``day`` is ``mon``..``sun`` or a date;
+    ``start_time`` / ``end_time`` are local ``HH:MM`` in Europe/London.
+    """
+
+    text: str | None = None
+    taxonomy_term_ids: Sequence[str] = ()
+    kind: str | None = None
+    age: int | None = None
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    free: bool | None = None
+    near: tuple[float, float] | None = None
+    radius_m: float | None = None
+    area_code: str | None = None
+    day: str | date | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    include_retired: bool = False
+    page: int = 1
+    per_page: int = 50
+    today: date | None = None  # the reference date for weekday questions (default: today)
+
+    def validate(self) -> None:
+        """Raise ``InputError`` naming the first unusable field."""
+        if self.page < 1:
+            raise InputError("page must be 1 or more", field="page")
+        if self.text and not re.findall(r"\w+", self.text):
+            raise InputError("the text has no words to search for", field="text")
+        if not 1 <= self.per_page <= 1000:
+            raise InputError("per_page must be between 1 and 1000", field="per_page")
+        if self.kind is not None and self.kind not in schema.ABCD_KINDS:
+            raise InputError(
+                f"unknown ABCD kind {self.kind!r}; one of {', '.join(schema.ABCD_KINDS)}",
+                field="kind",
+            )
+        if self.near is not None:
+            lon, lat = self.near
+            if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                raise InputError(f"not a lon,lat point: {self.near!r}", field="near")
+        if self.radius_m is not None:
+            if self.radius_m <= 0:
+                raise InputError("radius_m must be above 0", field="radius_m")
+            if self.near is None:
+                raise InputError("radius_m needs near (a point or postcode)", field="radius_m")
+        if self.day is not None:
+            parse_day(self.day)
+        for name in ("start_time", "end_time"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    parse_time(value)
+                except InputError as exc:
+                    raise InputError(exc.message, field=name) from None
+        if (self.start_time or self.end_time) and self.day is None:
+            raise InputError("a time window needs a day", field="day")
+        for name in ("age", "minimum_age", "maximum_age"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 150:
+                raise InputError(f"{name} must be between 0 and 150", field=name)
+
+
+@dataclass
+class ServiceHit:
+    """One service found: ``distance_m`` to its nearest location when ``near`` was given."""
+
+    service_id: str
+    name: str
+    distance_m: float | None = None
+    score: float | None = None
+    description: str | None = None
+    abcd_kind: str | None = None
+    organization_id: str | None = None
+    location_id: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    status: str | None = None
+    last_verified: date | None = None
+
+
+@dataclass
+class SearchPage:
+    """One page of hits and the total number of matches."""
+
+    items: list[ServiceHit]
+    total: int
+    page: int
+    per_page: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total_items": self.total,
+            "total_pages": self.total_pages,
+            "page_number": self.page,
+            "size": len(self.items),
+            "items": [
+                {k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(h).items()}
+                for h in self.items
+            ],
+        }
+
+
+def _fts5_query(text: str) -> str:
+    """User text -> an FTS5 query of quoted words (all must occur); no FTS syntax gets through."""
+    words = re.findall(r"\w+", text.lower())
+    if not words:
+        raise InputError("the text has no words to search for", field="text")
+    return " ".join(f'"{w}"' for w in words)
+
+
+def resolve_terms(session: Any, terms: Sequence[str]) -> list[set[str]]:
+    """Each given term (id, code or name) -> the set of its id and its narrower terms' ids."""
+    rows = session.execute(
+        sa.select(
+            schema.TaxonomyTerm.id,
+            schema.TaxonomyTerm.code,
+            schema.TaxonomyTerm.name,
+            schema.TaxonomyTerm.parent_id,
+        )
+    ).all()
+    children: dict[str, list[str]] = {}
+    for r in rows:
+        if r.parent_id:
+            children.setdefault(r.parent_id, []).append(r.id)
+    out: list[set[str]] = []
+    for term in terms:
+        key = term.strip().lower()
+        found = {
+            r.id
+            for r in rows
+            if r.id.lower() == key or (r.code or "").lower() == key or r.name.lower() == key
+        }
+        if not found:
+            raise NotFound(f"no taxonomy term with id, code or name {term!r}")
+        stack = list(found)
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    stack.append(child)
+        out.append(found)
+    return out
+
+
+def search_services(store: Store, query: ServiceQuery) -> SearchPage:
+    """The services matching every filter of ``query``, best first, one page of them.
+
+    Order: by text relevance when ``text`` is given, else by distance when ``near`` is given,
+    else by name.
+    """
+    query.validate()
+    svc = schema.Service.__table__
+    sal = schema.ServiceAtLocation.__table__
+    loc = schema.Location.__table__
+    with store.session() as session:
+        conds: list[Any] = []
+        if not query.include_retired:
+            conds.append(svc.c.retired_at.is_(None))
+        if query.kind:
+            conds.append(svc.c.abcd_kind == query.kind)
+        if query.age is not None:
+            conds.append(sa.or_(svc.c.minimum_age.is_(None), svc.c.minimum_age <= query.age))
+            conds.append(sa.or_(svc.c.maximum_age.is_(None), svc.c.maximum_age >= query.age))
+        if query.minimum_age is not None:
+            conds.append(
+                sa.or_(svc.c.minimum_age.is_(None), svc.c.minimum_age <= query.minimum_age)
+            )
+        if query.maximum_age is not None:
+            conds.append(
+                sa.or_(svc.c.maximum_age.is_(None), svc.c.maximum_age >= query.maximum_age)
+            )
+        if query.free is not None:
+            conds.append(_free_clause(svc) if query.free else sa.not_(_free_clause(svc)))
+        if query.taxonomy_term_ids:
+            attr = schema.Attribute.__table__
+            for ids in resolve_terms(session, query.taxonomy_term_ids):
+                conds.append(
+                    sa.exists().where(
+                        attr.c.link_id == svc.c.id, attr.c.taxonomy_term_id.in_(sorted(ids))
+                    )
+                )
+        score_col: Any = sa.null()
+        from_: Any = svc
+        if query.text:
+            if store.is_postgis:
+                tsq = sa.func.plainto_tsquery("english", query.text)
+                tsv: Any = sa.literal_column(PG_TSVECTOR)
+                conds.append(tsv.op("@@")(tsq))
+                score_col = sa.func.ts_rank(tsv, tsq)
+            else:
+                fts = (
+                    sa.text(
+                        "SELECT rowid AS rid, bm25(service_fts) AS rank FROM service_fts "
+                        "WHERE service_fts MATCH :fts_query"
+                    )
+                    .bindparams(fts_query=_fts5_query(query.text))
+                    .columns(rid=sa.Integer, rank=sa.Float)
+                    .subquery("fts")
+                )
+                from_ = from_.join(fts, fts.c.rid == sa.literal_column("service.rowid"))
+                score_col = -fts.c.rank  # bm25() is lower for better matches
+        area_geom = None
+        if query.area_code:
+            area_geom = _area_geometry(session, query.area_code)
+        from_ = from_.outerjoin(sal, sal.c.service_id == svc.c.id).outerjoin(
+            loc, loc.c.id == sal.c.location_id
+        )
+        if query.near is not None and query.radius_m is not None:
+            conds.extend(_bbox(loc, *query.near, query.radius_m))
+        if area_geom is not None:
+            minx, miny, maxx, maxy = area_geom.bounds
+            in_box = sa.and_(
+                loc.c.longitude.between(minx, maxx), loc.c.latitude.between(miny, maxy)
+            )
+            sa_tab = schema.ServiceArea.__table__
+            conds.append(
+                sa.or_(
+                    in_box,
+                    sa.exists().where(
+                        sa_tab.c.service_id == svc.c.id, sa_tab.c.area_code == query.area_code
+                    ),
+                )
+            )
+        stmt = (
+            sa.select(
+                svc.c.id,
+                svc.c.name,
+                svc.c.description,
+                svc.c.abcd_kind,
+                svc.c.organization_id,
+                svc.c.status,
+                svc.c.last_verified,
+                score_col.label("score"),
+                loc.c.id.label("location_id"),
+                loc.c.longitude,
+                loc.c.latitude,
+            )
+            .select_from(from_)
+            .where(*conds)
+        )
+        rows = session.execute(stmt).all()
+        hits = _collapse(rows, query, area_geom, session)
+        if query.day is not None and hits:
+            hits = _open_filter(session, hits, query)
+    if query.text:
+        hits.sort(key=lambda h: (-(h.score or 0.0), h.name, h.service_id))
+    elif query.near is not None:
+        hits.sort(key=lambda h: (h.distance_m is None, h.distance_m or 0.0, h.name, h.service_id))
+    else:
+        hits.sort(key=lambda h: (h.name.lower(), h.service_id))
+    first = (query.page - 1) * query.per_page
+    return SearchPage(hits[first : first + query.per_page], len(hits), query.page, query.per_page)
+
+
+def _free_clause(svc: Any) -> Any:
+    """Free: marked free, or has a zero-cost option and no option that costs money."""
+    co = schema.CostOption.__table__
+    return sa.or_(
+        svc.c.free.is_(True),
+        sa.and_(
+            svc.c.free.is_(None),
+            sa.exists().where(co.c.service_id == svc.c.id, co.c.amount == 0),
+            ~sa.exists().where(co.c.service_id == svc.c.id, co.c.amount > 0),
+        ),
+    )
+
+
+def _bbox(loc: Any, lon: float, lat: float, radius_m: float) -> list[Any]:
+    """A lat/lon box that surely holds every point within ``radius_m`` (then tested exactly)."""
+    dlat = radius_m / _M_PER_DEG_LAT + 1e-6
+    coslat = max(np.cos(np.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
+    dlon = radius_m / (_M_PER_DEG_LAT * coslat) + 1e-6
+    return [
+        loc.c.latitude.between(lat - dlat, lat + dlat),
+        loc.c.longitude.between(lon - dlon, lon + dlon),
+    ]
+
+
+def _area_geometry(session: Any, code: str) -> Any:
+    row = session.execute(
+        sa.select(schema.Area.geometry)
+        .where(schema.Area.code == code)
+        .order_by(schema.Area.vintage.desc())
+        .limit(1)
+    ).first()
+    if row is None or row.geometry is None:
+        raise NotFound(f"no area with code {code!r}")
+    return row.geometry
+
+
+def _collapse(
+    rows: Sequence[Any], query: ServiceQuery, area_geom: Any, session: Any
+) -> list[ServiceHit]:
+    """One hit per service, at its nearest matching location; exact distance and area tests."""
+    if not rows:
+        return []
+    lons = np.array([r.longitude if r.longitude is not None else np.nan for r in rows], float)
+    lats = np.array([r.latitude if r.latitude is not None else np.nan for r in rows], float)
+    has_point = ~(np.isnan(lons) | np.isnan(lats))
+    dist = np.full(len(rows), np.nan)
+    if query.near is not None and has_point.any():
+        lon0, lat0 = query.near
+        _, _, d = _GEOD.inv(
+            np.full(int(has_point.sum()), lon0),
+            np.full(int(has_point.sum()), lat0),
+            lons[has_point],
+            lats[has_point],
+        )
+        dist[has_point] = d
+    keep = np.ones(len(rows), bool)
+    if query.radius_m is not None:
+        keep &= has_point & (dist <= query.radius_m)
+    if area_geom is not None:
+        covered = prep(area_geom)
+        in_area = np.zeros(len(rows), bool)
+        idx = np.flatnonzero(has_point)
+        if len(idx):
+            pts = _points(lons[idx], lats[idx])
+            in_area[idx] = [covered.covers(p) for p in pts]
+        served = _services_serving_area(session, query.area_code or "")
+        keep &= in_area | np.array([r.id in served for r in rows])
+    best: dict[str, ServiceHit] = {}
+    for i, r in enumerate(rows):
+        if not keep[i]:
+            continue
+        d = None if np.isnan(dist[i]) else float(dist[i])
+        current = best.get(r.id)
+        if current is not None and (
+            d is None or (current.distance_m is not None and current.distance_m <= d)
+        ):
+            continue
+        best[r.id] = ServiceHit(
+            service_id=r.id,
+            name=r.name,
+            distance_m=None if d is None else round(d, 1),
+            score=None if r.score is None else float(r.score),
+            description=r.description,
+            abcd_kind=r.abcd_kind,
+            organization_id=r.organization_id,
+            location_id=r.location_id,
+            latitude=r.latitude,
+            longitude=r.longitude,
+            status=r.status,
+            last_verified=r.last_verified,
+        )
+    return list(best.values())
+
+
+def _services_serving_area(session: Any, code: str) -> set[str]:
+    tab = schema.ServiceArea.__table__
+    return {
+        r[0]
+        for r in session.execute(
+            sa.select(tab.c.service_id).where(
+                tab.c.area_code == code, tab.c.service_id.is_not(None)
+            )
+        )
+    }
+
+
+def _open_filter(session: Any, hits: list[ServiceHit], query: ServiceQuery) -> list[ServiceHit]:
+    """Keep the hits with a schedule session overlapping the day and time window."""
+    assert query.day is not None
+    sched = schema.Schedule.__table__
+    sal = schema.ServiceAtLocation.__table__
+    by_service: dict[str, list[Any]] = {}
+    ids = [h.service_id for h in hits]
+    cols = [
+        sched.c.freq, sched.c.interval, sched.c.byday, sched.c.bymonthday, sched.c.dtstart,
+        sched.c.valid_from, sched.c.valid_to, sched.c.until, sched.c.count, sched.c.wkst,
+        sched.c.rrule, sched.c.exdates, sched.c.opens_at, sched.c.closes_at, sched.c.timezone,
+    ]  # fmt: skip
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        direct = sa.select(sched.c.service_id.label("sid"), *cols).where(
+            sched.c.service_id.in_(chunk), sched.c.retired_at.is_(None)
+        )
+        via = (
+            sa.select(sal.c.service_id.label("sid"), *cols)
+            .select_from(sched.join(sal, sal.c.id == sched.c.service_at_location_id))
+            .where(sal.c.service_id.in_(chunk), sched.c.retired_at.is_(None))
+        )
+        for r in session.execute(sa.union_all(direct, via)):
+            by_service.setdefault(r.sid, []).append(dict(r._mapping))
+    return [
+        h
+        for h in hits
+        if open_at(
+            by_service.get(h.service_id, []),
+            query.day,
+            query.start_time,
+            query.end_time,
+            today=query.today,
+        )
+    ]
+
+
+def parse_near(store: Store, value: str) -> tuple[float, float]:
+    """``"LON,LAT"`` or a postcode (``"LS12 1BE"``) -> ``(lon, lat)``.
+
+    >>> from strengthmap.storage import open_store
+    >>> parse_near(open_store("sqlite://"), "-1.5754,53.7902")
+    (-1.5754, 53.7902)
+    """
+    m = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", value)
+    if m:
+        lon, lat = float(m[1]), float(m[2])
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise InputError(f"not a lon,lat point: {value!r}", field="near")
+        return lon, lat
+    try:  # the areas module (data-loader engineer) owns postcode lookup when present
+        from strengthmap.areas import resolve_postcode  # type: ignore[import-not-found,unused-ignore]  # optional sibling module
+    except ImportError:
+        resolve_postcode = None
+    if resolve_postcode is not None:
+        found = resolve_postcode(store, value)
+        if isinstance(found, tuple):
+            return float(found[0]), float(found[1])
+        return float(found.lon), float(found.lat)
+    compact = re.sub(r"\s+", "", value).upper()
+    if not re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}", compact):
+        raise InputError(f"not a point (LON,LAT) or a postcode: {value!r}", field="near")
+    normal = f"{compact[:-3]} {compact[-3:]}"
+    with store.session() as session:
+        row = session.get(schema.Postcode, normal)
+    if row is None or row.lon is None or row.lat is None:
+        raise NotFound(f"postcode {normal} is not in the store (load the postcode file)")
+    return float(row.lon), float(row.lat)
+
+
+__all__ = [
+    "PG_TSVECTOR",
+    "SearchPage",
+    "ServiceHit",
+    "ServiceQuery",
+    "parse_near",
+    "resolve_terms",
+    "search_services",
+]
