@@ -1,0 +1,134 @@
+"""Accounts: Argon2 hashing, roles, sessions as hashed tokens, CSRF tokens, login rate limiting."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from strengthmap import accounts
+from strengthmap.errors import Conflict, InputError, NotFound, Unauthorized
+from strengthmap.storage import Store, schema
+
+PASSWORD = "a long enough password"
+
+
+def test_password_hash_is_argon2id_and_verifies() -> None:
+    h = accounts.hash_password(PASSWORD)
+    assert h.startswith("$argon2id$")
+    assert accounts.verify_password(h, PASSWORD)
+    assert not accounts.verify_password(h, PASSWORD + "x")
+    assert not accounts.verify_password("not a hash", PASSWORD)
+    # salted: the same password hashes differently each time
+    assert accounts.hash_password(PASSWORD) != h
+
+
+def test_create_list_authenticate_disable(store: Store) -> None:
+    user = accounts.create_user(store, " Ana@Example.org ", password=PASSWORD, role="editor")
+    assert user.email == "ana@example.org" and user.role == "editor" and not user.disabled
+    with store.session() as session:
+        stored = session.scalar(select(schema.UserAccount.password_hash))
+    assert stored is not None and PASSWORD not in stored
+    with pytest.raises(Conflict):
+        accounts.create_user(store, "ana@example.org", password=PASSWORD)
+    assert [u.email for u in accounts.list_users(store)] == ["ana@example.org"]
+    assert accounts.authenticate(store, "ANA@example.org", PASSWORD).id == user.id
+    with pytest.raises(Unauthorized):
+        accounts.authenticate(store, "ana@example.org", "wrong password!")
+    with pytest.raises(Unauthorized):
+        accounts.authenticate(store, "nobody@example.org", PASSWORD)
+    token = accounts.start_session(store, user)
+    assert accounts.session_user(store, token) == user
+    disabled = accounts.disable_user(store, "ana@example.org")
+    assert disabled.disabled
+    assert accounts.session_user(store, token) is None  # sessions ended
+    with pytest.raises(Unauthorized):
+        accounts.authenticate(store, "ana@example.org", PASSWORD)
+    with pytest.raises(NotFound):
+        accounts.disable_user(store, "nobody@example.org")
+
+
+@pytest.mark.parametrize(
+    ("email", "role", "password", "field"),
+    [
+        ("not-an-email", "viewer", PASSWORD, "email"),
+        ("a@b.org", "superuser", PASSWORD, "role"),
+        ("a@b.org", "viewer", "short", "password"),
+    ],
+)
+def test_bad_input_names_the_field(
+    sqlite_store: Store, email: str, role: str, password: str, field: str
+) -> None:
+    with pytest.raises(InputError) as info:
+        accounts.create_user(sqlite_store, email, password=password, role=role)
+    assert info.value.field == field
+    assert accounts.list_users(sqlite_store) == []  # nothing written
+
+
+def test_session_token_is_stored_only_as_its_hash_and_expires(store: Store) -> None:
+    user = accounts.create_user(store, "b@example.org", password=PASSWORD, role="admin")
+    token = accounts.start_session(store, user)
+    with store.session() as session:
+        hashes = session.scalars(select(schema.UserSession.token_hash)).all()
+    assert hashes == [hashlib.sha256(token.encode()).hexdigest()]
+    assert accounts.session_user(store, "made-up-token") is None
+    with store.transaction() as session:
+        session.execute(
+            update(schema.UserSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    assert accounts.session_user(store, token) is None
+    accounts.end_session(store, token)
+    with store.session() as session:
+        assert session.scalars(select(schema.UserSession)).all() == []
+
+
+def test_roles_are_ordered() -> None:
+    viewer, editor, admin = (
+        accounts.User(i, f"{r}@x.org", r) for i, r in enumerate(accounts.ROLES, 1)
+    )
+    assert [accounts.has_role(u, "editor") for u in (viewer, editor, admin)] == [False, True, True]
+    assert [accounts.has_role(u, "admin") for u in (viewer, editor, admin)] == [False, False, True]
+    assert not accounts.has_role(accounts.User(9, "d@x.org", "admin", disabled=True), "viewer")
+    with pytest.raises(ValueError):
+        accounts.has_role(admin, "owner")
+
+
+def test_csrf_token_is_bound_to_nonce_and_key() -> None:
+    token = accounts.csrf_token("key", "nonce-1")
+    assert accounts.check_csrf("key", "nonce-1", token)
+    assert not accounts.check_csrf("key", "nonce-2", token)
+    assert not accounts.check_csrf("other-key", "nonce-1", token)
+    assert not accounts.check_csrf("key", "nonce-1", None)
+    assert not accounts.check_csrf("key", None, token)
+
+
+def test_login_rate_limit_blocks_even_the_right_password(sqlite_store: Store) -> None:
+    accounts.create_user(sqlite_store, "c@example.org", password=PASSWORD)
+    limiter = accounts.LoginLimiter(max_failures=5, window_s=900)
+    for _ in range(5):
+        with pytest.raises(Unauthorized):
+            accounts.authenticate(
+                sqlite_store, "c@example.org", "wrong", client="1.2.3.4", limiter=limiter
+            )
+    with pytest.raises(accounts.TooManyAttempts) as info:
+        accounts.authenticate(
+            sqlite_store, "c@example.org", PASSWORD, client="1.2.3.4", limiter=limiter
+        )
+    assert info.value.http_status == 429
+    # another address is not blocked, and a success resets its count
+    assert accounts.authenticate(
+        sqlite_store, "c@example.org", PASSWORD, client="5.6.7.8", limiter=limiter
+    )
+
+
+def test_limiter_window_slides() -> None:
+    lim = accounts.LoginLimiter(max_failures=3, window_s=60)
+    for t in (0, 10, 20):
+        lim.fail("k", now=t)
+    assert lim.blocked("k", now=59)
+    assert not lim.blocked("k", now=60.5)  # the failure at t=0 has left the window
+    assert lim.blocked("k", now=60.5) is False
+    lim.fail("k", now=61)
+    assert lim.blocked("k", now=62)
