@@ -153,7 +153,7 @@ class Schedule(_Provenance, Base):
     closes_at: Mapped[str | None] = mapped_column(String(8))
     description: Mapped[str | None] = mapped_column(Text)
     schedule_link: Mapped[str | None] = mapped_column(Text)
-    attending_type: Mapped[str | None] = mapped_column(String(32))
+    attending_type: Mapped[str | None] = mapped_column(Text)  # ORUK: free text
     notes: Mapped[str | None] = mapped_column(Text)
     illustrative: Mapped[bool] = mapped_column(default=False)
 

@@ -936,7 +936,7 @@ def upgrade() -> None:
         sa.Column("closes_at", sa.String(length=8), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("schedule_link", sa.Text(), nullable=True),
-        sa.Column("attending_type", sa.String(length=32), nullable=True),
+        sa.Column("attending_type", sa.Text(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("illustrative", sa.Boolean(), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=True),
