@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from strengthmap.cli import areas, data, db, directory, route, serve, users
+from strengthmap.cli import areas, data, db, directory, geography, route, serve, users
 from strengthmap.cli.common import State
 from strengthmap.errors import StrengthmapError
 from strengthmap.settings import Settings
@@ -43,6 +43,7 @@ def _root(
 app.add_typer(data.app, name="data")
 app.add_typer(db.app, name="db")
 app.add_typer(areas.app, name="areas")
+areas.app.command("contrasts")(geography.contrasts)
 app.add_typer(route.app, name="route")
 app.add_typer(directory.app, name="directory")
 app.add_typer(users.app, name="users")
@@ -61,12 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         Console(stderr=True).print("aborted")
         return 1
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+    except Exception as exc:
+        # usage errors (typer's vendored click.ClickException) arrive here in non-standalone mode
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show()
+            return int(exc.exit_code)  # type: ignore[attr-defined]  # checked just above
         raise
     return 0
 

@@ -8,7 +8,8 @@ Example:
 
 from __future__ import annotations
 
-import click
+from typing import Any
+
 import typer
 
 from strengthmap.settings import Settings
@@ -29,10 +30,10 @@ file, row and field); 4 not found; 5 conflict; 6 forbidden; 7 a download failed 
 """
 
 
-def _params_table(command: click.Command) -> list[str]:
+def _params_table(command: Any) -> list[str]:
     rows = []
     for param in command.params:
-        if isinstance(param, click.Option):
+        if param.param_type_name == "option":
             if param.hidden:
                 continue
             names = ", ".join(f"`{n}`" for n in [*param.opts, *param.secondary_opts])
@@ -40,17 +41,18 @@ def _params_table(command: click.Command) -> list[str]:
             if param.default not in (None, False, (), []) and not param.is_flag:
                 default = f" (default: `{param.default}`)"
             rows.append(f"| {names} | {(param.help or '').strip()}{default} |")
-        elif isinstance(param, click.Argument):
+        elif param.param_type_name == "argument":
             rows.append(
-                f"| `{param.human_readable_name}` | argument{'' if param.required else ' (optional)'} |"
+                f"| `{(param.metavar or param.name or '').upper()}` | argument{'' if param.required else ' (optional)'} |"
             )
     if not rows:
         return []
     return ["| option | meaning |", "|---|---|", *rows, ""]
 
 
-def _walk(command: click.Command, path: list[str], out: list[str]) -> None:
-    if isinstance(command, click.Group):
+def _walk(command: Any, path: list[str], out: list[str]) -> None:
+    # typer's click objects (typer vendors click since 0.29): duck-typed on purpose
+    if getattr(command, "commands", None):
         for name in sorted(command.commands):
             _walk(command.commands[name], [*path, name], out)
         return
