@@ -36,6 +36,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     app.include_router(system.router)
     app.include_router(areas.router)
+    app.include_router(areas.postcodes_router)
     pages.mount(app)
     return app
 

@@ -1,0 +1,380 @@
+"""The English Indices of Deprivation (IoD2019 on LSOA 2011, IoD2025 on LSOA 2021): read, validate, load.
+
+Example:
+    >>> t = read_imd(data_dir / "imd/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
+    ...              release=2019, place="Leeds")                               # doctest: +SKIP
+    >>> len(t.frame), t.n_areas, int(t.frame.loc[t.frame.code == "E01011264", "imd_rank"].iloc[0])
+    (482, 32844, 13915)                                                       # doctest: +SKIP
+
+Columns are mapped by name, so any of these layouts is read:
+
+* the official MHCLG CSVs, with their long English names: File 1 (IMD rank and decile), File 2
+  (domain ranks and deciles), File 5 (scores), File 6 (population denominators), File 7 (all),
+  for IoD2019 (``LSOA code (2011)``) and IoD2025 (``LSOA code (2021)``); ranks with thousands
+  separators (``"29,199"``) are read as numbers;
+* the humaniverse/IMD layout of IoD2025 (``lsoa21_code, IMD_rank, Income_score, ...``);
+* the Leeds joined IoD2019 file of ``shared/data/imd`` (``lsoa11cd, imd_rank, ...``).
+
+The release is told from the LSOA code column (2011 codes: IoD2019; 2021 codes: IoD2025) and
+checked against the release expected; ranks must run within 1..n of that release (32,844 LSOAs
+in 2019, 33,755 in 2025), deciles 1..10. Ranks and deciles are stored as published: a subset
+(one city) is never re-ranked (see docs/methods/imd.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from strengthmap.errors import ConfigError, InputError
+from strengthmap.sources._common import (
+    SourceFile,
+    area_rows,
+    check_codes,
+    decode_bytes,
+    ensure_areas,
+    parse_csv,
+    read_raw,
+    table_of,
+    to_number,
+)
+from strengthmap.storage import Store, schema
+from strengthmap.storage.schema.geo import IMD_DOMAINS
+
+#: Number of LSOAs ranked in each release (England).
+N_AREAS = {2019: 32844, 2025: 33755}
+#: The LSOA vintage each release is published on.
+LSOA_VINTAGE = {2019: 2011, 2025: 2021}
+
+_OFFICIAL_DOMAIN = {
+    "imd": r"index of multiple deprivation \(imd\)",
+    "income": r"income",
+    "employment": r"employment",
+    "education": r"education, skills and training",
+    "health": r"health deprivation and disability",
+    "crime": r"crime",
+    "housing_services": r"barriers to housing and services",
+    "living_environment": r"living environment",
+}
+_OFFICIAL_POP = {
+    "pop_total": r"total population",
+    "pop_0_15": r"dependent children aged 0-15",
+    "pop_16_59": r"population aged 16-59",
+    "pop_60_plus": r"older population aged 60 and over",
+    "pop_working_age": r"working age population",
+}
+_HUMANIVERSE_DOMAIN = {
+    "imd": "IMD",
+    "income": "Income",
+    "employment": "Employment",
+    "education": "Education",
+    "health": "Health",
+    "crime": "Crime",
+    "housing_services": "Housing_and_Services",
+    "living_environment": "Environment",
+}
+_LEEDS_DOMAIN = {d: d for d in ("imd", *IMD_DOMAINS)} | {"living_environment": "living_env"}
+_LEEDS_POP = {
+    "pop_total": "pop_total_mid2015",
+    "pop_0_15": "pop_0_15_mid2015",
+    "pop_16_59": "pop_16_59_mid2015",
+    "pop_60_plus": "pop_60plus_mid2015",
+    "pop_working_age": "pop_working_age_mid2015",
+}
+MEASURES = ("rank", "decile", "score")
+VALUE_COLUMNS = [f"{d}_{m}" for d in ("imd", *IMD_DOMAINS) for m in MEASURES]
+POP_COLUMNS = list(_OFFICIAL_POP)
+
+
+@dataclass
+class ImdTable(SourceFile):
+    """One IoD file, validated: ``frame`` has ``code, name, lad_code, lad_name`` and, where the
+    file publishes them, ``<imd|domain>_<rank|decile|score>`` and ``pop_*`` columns."""
+
+    release: int = 0
+    n_areas: int = 0
+    layout: str = ""
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mapping: dict[str, str] = field(default_factory=dict)  # our column -> the file's column
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"\s+", " ", name.strip().lower())
+
+
+def _map_columns(columns: list[str]) -> tuple[str, int | None, dict[str, str]]:
+    """Which layout, the release its LSOA column says, and our column -> the file's column."""
+    normed = {_norm(c): c for c in columns}
+    mapping: dict[str, str] = {}
+    # official long names
+    official_code = next((c for n, c in normed.items() if n.startswith("lsoa code")), None)
+    if official_code is not None:
+        year = re.search(r"\((\d{4})\)", official_code)
+        release = {"2011": 2019, "2021": 2025}.get(year.group(1)) if year else None
+        mapping["code"] = official_code
+        for key, prefix in (
+            ("name", "lsoa name"),
+            ("lad_code", "local authority district code"),
+            ("lad_name", "local authority district name"),
+        ):
+            found = next((c for n, c in normed.items() if n.startswith(prefix)), None)
+            if found:
+                mapping[key] = found
+        for dom, rx in _OFFICIAL_DOMAIN.items():
+            for measure in MEASURES:
+                pat = re.compile(rf"^{rx} {measure}\b")
+                found = next((c for n, c in normed.items() if pat.match(n)), None)
+                if found:
+                    mapping[f"{dom}_{measure}"] = found
+        for key, rx in _OFFICIAL_POP.items():
+            found = next((c for n, c in normed.items() if n.startswith(rx)), None)
+            if found:
+                mapping[key] = found
+        return "official", release, mapping
+    if "lsoa21_code" in columns:
+        mapping["code"] = "lsoa21_code"
+        for opt in ("lsoa21_name", "lad24_code", "lad24_name"):
+            if opt in columns:
+                mapping[{"lsoa21_name": "name"}.get(opt, opt.replace("24", ""))] = opt
+        for dom, prefix in _HUMANIVERSE_DOMAIN.items():
+            for measure in MEASURES:
+                if f"{prefix}_{measure}" in columns:
+                    mapping[f"{dom}_{measure}"] = f"{prefix}_{measure}"
+        return "humaniverse", 2025, mapping
+    short = next((c for c in ("lsoa11cd", "lsoa11_code", "lsoa21cd") if c in columns), None)
+    if short is not None:
+        mapping["code"] = short
+        release = 2025 if "21" in short else 2019
+        for key, col in (
+            ("name", short[:-2] + "nm"),
+            ("lad_code", "lad19cd"),
+            ("lad_name", "lad19nm"),
+        ):
+            if col in columns:
+                mapping[key] = col
+        for dom, prefix in _LEEDS_DOMAIN.items():
+            for measure in MEASURES:
+                if f"{prefix}_{measure}" in columns:
+                    mapping[f"{dom}_{measure}"] = f"{prefix}_{measure}"
+        for key, col in _LEEDS_POP.items():
+            if col in columns:
+                mapping[key] = col
+        return "short", release, mapping
+    return "unknown", None, mapping
+
+
+def read_imd(
+    path: Path,
+    *,
+    release: int,
+    place: str | None = None,
+    place_codes: set[str] | None = None,
+    dataset: str | None = None,
+) -> ImdTable:
+    """Read an IoD file of ``release`` (2019 or 2025), validate every row, keep ``place``'s LSOAs.
+
+    ``place`` (a local authority name or code) filters on the file's local authority column;
+    files without one (the humaniverse IoD2025 layout) are filtered to ``place_codes`` instead.
+    ``place=None`` keeps all of England.
+    """
+    if release not in N_AREAS:
+        raise ConfigError(f"unknown IoD release {release}: expected one of {sorted(N_AREAS)}")
+    file = str(path)
+    raw, digest = read_raw(path)
+    text = decode_bytes(raw, file, first_field="LSOA code")
+    frame = parse_csv(text, file)
+    layout, found_release, mapping = _map_columns(list(frame.columns))
+    if "code" not in mapping:
+        raise InputError(
+            "no LSOA code column (expected 'LSOA code (2011)', 'LSOA code (2021)', "
+            "'lsoa21_code' or 'lsoa11cd'): is this an Indices of Deprivation file?",
+            file=file,
+            row=1,
+            field=str(frame.columns[0]),
+        )
+    code_col = mapping["code"]
+    if found_release is not None and found_release != release:
+        raise InputError(
+            f"this is an IoD{found_release} file (LSOA {LSOA_VINTAGE[found_release]} codes in "
+            f"column {code_col!r}), but IoD{release} (LSOA {LSOA_VINTAGE[release]}) was expected: "
+            "releases are kept apart and never mixed",
+            file=file,
+            row=1,
+            field=code_col,
+        )
+    n_areas = N_AREAS[release]
+    level_codes = check_codes(frame, code_col, "lsoa", file)
+    measures = [k for k in VALUE_COLUMNS if k in mapping]
+    if not any(k.endswith(("_rank", "_score")) for k in measures) and not any(
+        k in mapping for k in POP_COLUMNS
+    ):
+        raise InputError(
+            "no rank, score or population column found: not an Indices of Deprivation data file",
+            file=file,
+            row=1,
+            field=code_col,
+        )
+    out = pd.DataFrame({"code": level_codes.to_numpy()}, index=frame.index)
+    for key in ("name", "lad_code", "lad_name"):
+        out[key] = frame[mapping[key]].str.strip().to_numpy() if key in mapping else None
+    for key in measures:
+        col = mapping[key]
+        if key.endswith("_rank"):
+            values = to_number(frame, col, file, integer=True, low=1, high=n_areas)
+        elif key.endswith("_decile"):
+            values = to_number(frame, col, file, integer=True, low=1, high=10)
+        else:
+            values = to_number(frame, col, file)
+        out[key] = values.to_numpy()
+    for key in POP_COLUMNS:
+        if key in mapping:
+            out[key] = to_number(frame, mapping[key], file, integer=True, low=0).to_numpy()
+    rows_read = len(out)
+    notes: list[str] = []
+    if place is not None:
+        keep: np.ndarray
+        if "lad_name" in mapping or "lad_code" in mapping:
+            keep = np.zeros(len(out), dtype=bool)
+            if "lad_name" in mapping:
+                keep |= (out["lad_name"].str.casefold() == place.casefold()).to_numpy()
+            if "lad_code" in mapping:
+                keep |= (out["lad_code"] == place).to_numpy()
+        elif place_codes is not None:
+            keep = out["code"].isin(place_codes).to_numpy()
+        else:
+            raise ConfigError(
+                f"{file} has no local authority column, so it cannot be filtered to {place}: "
+                "load the LSOA lookups of the place with it (or use --all-england)"
+            )
+        out = out[keep]
+        if out.empty:
+            raise ConfigError(f"no LSOA of {place!r} in {file}: check the place name")
+        notes.append(f"{len(out)} of {rows_read} LSOAs kept for {place}")
+    return ImdTable(
+        dataset=dataset or f"imd{release}",
+        file=file,
+        sha256=digest,
+        rows_read=rows_read,
+        notes=notes,
+        release=release,
+        n_areas=n_areas,
+        layout=layout,
+        frame=out,
+        mapping=mapping,
+    )
+
+
+def combine_imd(base: ImdTable, *others: ImdTable) -> pd.DataFrame:
+    """One frame per release from several files of it (File 2 + File 6, or File 1 + File 5):
+    columns missing from ``base`` are taken from the others; values both give must agree."""
+    frame = base.frame.set_index("code")
+    for other in others:
+        if other.release != base.release:
+            raise InputError(
+                f"IoD{other.release} file given with IoD{base.release} files",
+                file=other.file,
+                row=1,
+                field=other.mapping.get("code"),
+            )
+        of = other.frame.set_index("code")
+        missing = of.index.difference(frame.index)
+        if len(missing):
+            row = int(other.frame.index[other.frame["code"] == missing[0]][0])
+            raise InputError(
+                f"LSOA {missing[0]} is not in {Path(base.file).name}",
+                file=other.file,
+                row=row,
+                field=other.mapping["code"],
+            )
+        for col in of.columns:
+            if col in ("name", "lad_code", "lad_name"):
+                continue
+            if col not in frame.columns or frame[col].isna().all():
+                frame[col] = of[col].reindex(frame.index)
+                continue
+            a = frame.loc[of.index, col].to_numpy(dtype=float)
+            b = of[col].to_numpy(dtype=float)
+            differ = ~np.isclose(a, b, equal_nan=True)
+            if differ.any():
+                i = int(np.flatnonzero(differ)[0])
+                row = int(other.frame.index[i])
+                raise InputError(
+                    f"{of.index[i]}: {b[i]:g} here but {a[i]:g} in {Path(base.file).name}",
+                    file=other.file,
+                    row=row,
+                    field=other.mapping.get(col, col),
+                )
+    return frame.reset_index()
+
+
+def write_imd(
+    session: Session,
+    release: int,
+    frame: pd.DataFrame,
+    *,
+    source_id: str,
+    lad_codes: dict[str, str] | None = None,
+) -> int:
+    """Replace the stored rows of ``release`` with ``frame`` (bulk insert); rows written."""
+    vintage = LSOA_VINTAGE[release]
+    codes = frame["code"].tolist()
+    lads = frame["lad_code"].tolist() if "lad_code" in frame else [None] * len(codes)
+    if lad_codes:
+        lads = [lad or lad_codes.get(code) for code, lad in zip(codes, lads, strict=True)]
+    names = frame["name"].tolist() if "name" in frame else None
+    ids = ensure_areas(session, area_rows("lsoa", vintage, codes, names, lads), source_id=source_id)
+    table = table_of(schema.Deprivation)
+    conn = session.connection()
+    conn.execute(delete(table).where(table.c.release == release))
+    cols = [c for c in VALUE_COLUMNS + POP_COLUMNS if c in frame.columns]
+    data: dict[str, list[Any]] = {
+        c: [None if pd.isna(v) else (int(v) if not c.endswith("_score") else float(v))
+            for v in frame[c].tolist()]
+        for c in cols
+    }  # fmt: skip
+    rows = []
+    for i, code in enumerate(codes):
+        row: dict[str, Any] = {
+            "release": release,
+            "area_id": ids[code],
+            "n_areas": N_AREAS[release],
+            "source_id": source_id,
+        }
+        for c in cols:
+            row[c] = data[c][i]
+        rows.append(row)
+    if rows:
+        conn.execute(insert(table), rows)
+    return len(rows)
+
+
+def load_imd(
+    store: Store, path: Path, *, release: int, place: str | None = "Leeds",
+    place_codes: set[str] | None = None,
+) -> ImdTable:  # fmt: skip
+    """Read one IoD file and write it in a single transaction (with its ``dataset`` row)."""
+    from strengthmap.sources.catalog import record_dataset
+
+    table = read_imd(path, release=release, place=place, place_codes=place_codes)
+    with store.transaction() as session:
+        record_dataset(session, table, scope=place or "England")
+        write_imd(session, release, table.frame, source_id=table.dataset)
+    return table
+
+
+__all__ = [
+    "LSOA_VINTAGE",
+    "N_AREAS",
+    "ImdTable",
+    "combine_imd",
+    "load_imd",
+    "read_imd",
+    "write_imd",
+]
