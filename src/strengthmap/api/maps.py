@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from strengthmap.api.deps import get_store
+from strengthmap.directory.search import SearchPage, ServiceQuery, parse_near, search_services
 from strengthmap.errors import InputError
 from strengthmap.storage import Store, schema
 from strengthmap.storage.schema.geo import IMD_DOMAINS
@@ -299,4 +300,150 @@ def areas_geojson(
     }
 
 
-__all__ = ["area_table", "area_values", "classify", "indicator_choices", "router"]
+#: Named parts of the day offered by the web forms (local time, Europe/London).
+TIMES_OF_DAY = {
+    "morning": ("09:00", "12:00"),
+    "afternoon": ("12:00", "17:00"),
+    "evening": ("17:00", "21:00"),
+}
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
+def service_query(
+    store: Store,
+    *,
+    q: str | None = None,
+    taxonomy: list[str] | None = None,
+    kind: str | None = None,
+    age: int | None = None,
+    free: bool | None = None,
+    near: str | None = None,
+    radius_m: float | None = None,
+    area: str | None = None,
+    day: str | None = None,
+    time: str | None = None,
+    start_time: str | None = None,
+    end_time: str | None = None,
+    open_at: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> ServiceQuery:
+    """A ``ServiceQuery`` from the web's query parameters (blank fields mean "any").
+
+    ``time`` is ``morning`` / ``afternoon`` / ``evening`` (``TIMES_OF_DAY``); ``open_at`` is the
+    map's shorthand ``"wed 13:00"`` or ``"wed 13:00-16:00"``; ``near`` is a postcode or
+    ``LON,LAT`` (``parse_near``), with ``radius_m`` defaulting to 1,500 m.
+    """
+    day, start_time, end_time = _blank(day), _blank(start_time), _blank(end_time)
+    time = _blank(time)
+    if time:
+        if time not in TIMES_OF_DAY:
+            raise InputError(f"time of day is one of {', '.join(TIMES_OF_DAY)}", field="time")
+        start_time, end_time = (
+            start_time or TIMES_OF_DAY[time][0],
+            end_time or TIMES_OF_DAY[time][1],
+        )
+    if _blank(open_at):
+        parts = str(open_at).split()
+        day = parts[0]
+        if len(parts) > 1:
+            start_time, _, end = parts[1].partition("-")
+            end_time = end or start_time
+    if day and not start_time:
+        start_time, end_time = "00:00", "23:59"
+    near_text = _blank(near)
+    point = parse_near(store, near_text) if near_text else None
+    terms = [part.strip() for item in (taxonomy or []) for part in item.split(",") if part.strip()]
+    return ServiceQuery(
+        text=_blank(q),
+        taxonomy_term_ids=terms,
+        kind=_blank(kind),
+        age=age,
+        free=free,
+        near=point,
+        radius_m=(radius_m or 1500.0) if point is not None else None,
+        area_code=_blank(area),
+        day=day,
+        start_time=start_time,
+        end_time=end_time,
+        page=page,
+        per_page=per_page,
+    )
+
+
+def hits_geojson(page: SearchPage, location_names: dict[str, str] | None = None) -> dict[str, Any]:
+    """Search hits as GeoJSON points (hits without a location are counted, not drawn)."""
+    features = []
+    for h in page.items:
+        if h.longitude is None or h.latitude is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": h.service_id,
+                "geometry": {"type": "Point", "coordinates": [h.longitude, h.latitude]},
+                "properties": {
+                    "id": h.service_id,
+                    "name": h.name,
+                    "abcd_kind": h.abcd_kind,
+                    "location": (location_names or {}).get(h.location_id or "", None),
+                    "distance_m": h.distance_m,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "total": page.total, "features": features}
+
+
+def location_names(store: Store, ids: list[str]) -> dict[str, str]:
+    """{location id: name} for the given locations."""
+    if not ids:
+        return {}
+    with store.session() as session:
+        rows = session.execute(
+            select(schema.Location.id, schema.Location.name).where(schema.Location.id.in_(ids))
+        ).all()
+    return {r.id: r.name for r in rows if r.name}
+
+
+@router.get("/assets.geojson")
+def assets_geojson(
+    q: str | None = Query(None, description="Free text"),
+    taxonomy: list[str] | None = Query(None, description="Taxonomy term ids, codes or names"),
+    kind: str | None = Query(None, description="ABCD kind"),
+    age: int | None = Query(None),
+    free: bool | None = Query(None),
+    near: str | None = Query(None, description="Postcode or LON,LAT"),
+    radius_m: float | None = Query(None),
+    area: str | None = Query(None, description="Area code"),
+    day: str | None = Query(None, description="mon..sun or a date"),
+    time: str | None = Query(None, description="morning | afternoon | evening"),
+    start_time: str | None = Query(None),
+    end_time: str | None = Query(None),
+    open_at: str | None = Query(None, description='e.g. "wed 13:00" or "wed 13:00-16:00"'),
+    store: Store = Depends(get_store),
+) -> dict[str, Any]:
+    """Directory search results (``search_services``) as GeoJSON points for the map."""
+    query = service_query(
+        store, q=q, taxonomy=taxonomy, kind=kind, age=age, free=free, near=near,
+        radius_m=radius_m, area=area, day=day, time=time, start_time=start_time,
+        end_time=end_time, open_at=open_at, per_page=1000,
+    )  # fmt: skip
+    page = search_services(store, query)
+    names = location_names(store, [h.location_id for h in page.items if h.location_id])
+    return hits_geojson(page, names)
+
+
+__all__ = [
+    "TIMES_OF_DAY",
+    "area_table",
+    "area_values",
+    "classify",
+    "hits_geojson",
+    "indicator_choices",
+    "location_names",
+    "router",
+    "service_query",
+]

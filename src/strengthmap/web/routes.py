@@ -1,0 +1,109 @@
+"""``/routes``: the inequality profile along the documented bus route, a walk, or way-points clicked
+on the map (``?waypoints=NAME@LON,LAT;...`` as in ``strengthmap route profile --waypoints``).
+
+The page and ``/routes/chart.svg`` call ``strengthmap.routes.profile_route`` and
+``strengthmap.charts.route_chart`` with the CLI's defaults, so the figures are the CLI's.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from strengthmap.errors import InputError
+from strengthmap.storage import Store
+from strengthmap.web.render import render
+
+router = APIRouter(include_in_schema=False)
+
+#: The routes offered by name: (label, way-points in the CLI's syntax).
+PRESETS: dict[str, tuple[str, str]] = {
+    "centre-harehills-wetherby": (
+        "Bus: Leeds centre, Harehills, Wetherby (the documented route)",
+        "Centre@-1.5478,53.7965;Harehills@-1.5100,53.8120;Wetherby@-1.3860,53.9280",
+    ),
+    "station-new-wortley": (
+        "Walk: Leeds station, Wellington Street, New Wortley",
+        "Leeds station@-1.5478,53.7955;Wellington Street@-1.5600,53.7968;New Wortley@-1.5754,53.7902",
+    ),
+}
+#: Sampling distance: the CLI's default (``strengthmap route profile --every``).
+EVERY_M = 250.0
+
+
+def _store(request: Request) -> Store:
+    store = request.app.state.store
+    assert isinstance(store, Store)
+    return store
+
+
+def _waypoints(route: str | None, waypoints: str | None) -> str | None:
+    if waypoints and waypoints.strip():
+        return waypoints.strip()
+    if route:
+        if route not in PRESETS:
+            raise InputError(f"unknown route {route!r}; one of {', '.join(PRESETS)}", field="route")
+        return PRESETS[route][1]
+    return None
+
+
+def _profile(request: Request, text: str, imd_release: int | None) -> Any:
+    from strengthmap.routes import profile_route, route_from_waypoints
+
+    return profile_route(
+        _store(request), route_from_waypoints(text), every_m=EVERY_M, imd_release=imd_release
+    )
+
+
+@router.get("/routes", response_class=HTMLResponse)
+def routes_page(
+    request: Request,
+    route: str | None = Query(None, description="A named route (PRESETS)"),
+    waypoints: str | None = Query(None, description="NAME@LON,LAT;NAME@LON,LAT;..."),
+    imd_release: int | None = Query(None, description="2019 or 2025 (default: latest loaded)"),
+) -> HTMLResponse:
+    """Choose a route; see its chart and the table of every sampled point."""
+    # a chosen preset wins over the way-points box (which the page fills with the last route)
+    text = _waypoints(route, None) if route else _waypoints(None, waypoints)
+    profile = _profile(request, text, imd_release).to_dict() if text else None
+    chart_qs = (
+        urlencode({"waypoints": text, **({"imd_release": imd_release} if imd_release else {})})
+        if text
+        else ""
+    )
+    return render(
+        request,
+        "routes.html",
+        {
+            "presets": PRESETS,
+            "route": route if not waypoints else None,
+            "waypoints": text or "",
+            "profile": profile,
+            "chart_qs": chart_qs,
+            "imd_release": imd_release,
+        },
+    )
+
+
+@router.get("/routes/chart.svg")
+def route_chart_svg(
+    request: Request,
+    waypoints: str = Query(..., description="NAME@LON,LAT;NAME@LON,LAT;..."),
+    imd_release: int | None = Query(None),
+) -> Response:
+    """The route chart as SVG, drawn by ``strengthmap.charts.route_chart``."""
+    from strengthmap.charts import route_chart
+
+    profile = _profile(request, waypoints, imd_release)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = route_chart(profile, Path(tmp) / "route.svg")
+        body = path.read_bytes()
+    return Response(body, media_type="image/svg+xml", headers={"Cache-Control": "max-age=300"})
+
+
+__all__ = ["PRESETS", "router"]
