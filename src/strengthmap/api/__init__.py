@@ -19,7 +19,7 @@ from strengthmap.storage import Store, open_store
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     """Build the app over ``store`` (opened from ``settings.database_url`` when not given)."""
-    from strengthmap.api import areas, system
+    from strengthmap.api import areas, geography, openreferral, routes, system
     from strengthmap.web import pages
 
     app = FastAPI(
@@ -35,6 +35,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
         return JSONResponse(exc.to_dict(), status_code=exc.http_status)
 
     app.include_router(system.router)
+    app.include_router(openreferral.router)  # /openreferral: the ORUK feed
+    app.include_router(geography.router)  # /api/areas/contrasts before /api/areas/{code}
+    app.include_router(routes.router)
     app.include_router(areas.router)
     app.include_router(areas.postcodes_router)
     pages.mount(app)

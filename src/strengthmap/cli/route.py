@@ -1,7 +1,129 @@
-"""``strengthmap route``."""
+"""``strengthmap route``: the inequality profile along a line (``profile_route``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.table import Table
+
+from strengthmap.cli.common import console, print_json, state
+from strengthmap.errors import InputError
 
 app = typer.Typer(help="route commands.", no_args_is_help=True)
+
+
+@app.command("profile")
+def profile(
+    ctx: typer.Context,
+    waypoints: str | None = typer.Option(
+        None, "--waypoints", help='"NAME@LON,LAT;NAME@LON,LAT;..."'
+    ),
+    geojson: Path | None = typer.Option(
+        None, "--geojson", help="GeoJSON LineString/MultiLineString file."
+    ),
+    gpx: Path | None = typer.Option(None, "--gpx", help="GPX file (its first track)."),
+    osm_route: str | None = typer.Option(None, "--osm-route", help="OSM bus route ref, e.g. 7."),
+    stops: str | None = typer.Option(None, "--stops", help="NaPTAN ATCO codes, comma separated."),
+    gtfs: Path | None = typer.Option(None, "--gtfs", help="GTFS feed (zip)."),
+    gtfs_route: str | None = typer.Option(None, "--gtfs-route", help="route_id in the GTFS feed."),
+    every: float = typer.Option(250, "--every", help="Sample every N metres along the line."),
+    imd_release: int | None = typer.Option(
+        None, "--imd-release", help="2019 or 2025 (default: latest loaded)."
+    ),
+    radius_m: float | None = typer.Option(
+        None, "--radius-m", help="Count directory assets within N metres."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    chart: Path | None = typer.Option(
+        None, "--chart", help="Write the chart to out.png or out.svg."
+    ),
+) -> None:
+    """Profile a route: IMD and life expectancy at every stop and every N metres."""
+    from strengthmap import routes
+
+    st = state(ctx)
+    given = {
+        k: v
+        for k, v in {
+            "--waypoints": waypoints,
+            "--geojson": geojson,
+            "--gpx": gpx,
+            "--osm-route": osm_route,
+            "--stops": stops,
+            "--gtfs": gtfs,
+        }.items()
+        if v is not None
+    }
+    if len(given) != 1:
+        raise InputError(
+            "give exactly one of --waypoints, --geojson, --gpx, --osm-route, --stops, --gtfs"
+        )
+    data_dir = st.settings.data_dir
+    if waypoints is not None:
+        route = routes.route_from_waypoints(waypoints)
+    elif geojson is not None:
+        route = routes.route_from_geojson(geojson)
+    elif gpx is not None:
+        route = routes.route_from_gpx(gpx)
+    elif osm_route is not None:
+        route = routes.route_from_osm(osm_route, data_dir)
+    elif stops is not None:
+        route = routes.route_from_stops(stops, data_dir)
+    else:
+        if gtfs_route is None:
+            raise InputError("--gtfs needs --gtfs-route ROUTE_ID")
+        assert gtfs is not None
+        route = routes.route_from_gtfs(gtfs, gtfs_route)
+    result = routes.profile_route(
+        st.store(), route, every_m=every, imd_release=imd_release, radius_m=radius_m
+    )
+    if chart is not None:
+        from strengthmap.charts import route_chart
+
+        route_chart(result, chart)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _print_table(result.to_dict())
+    if chart is not None:
+        console.print(f"chart written to {chart}")
+
+
+def _fmt_le(v: dict[str, float | None]) -> str:
+    if v["value"] is None:
+        return "–"
+    return f"{v['value']:.1f} ({v['lower']:.1f}–{v['upper']:.1f})"
+
+
+def _print_table(d: dict[str, Any]) -> None:
+    s = d["summary"]
+    table = Table(
+        title=f"Route profile: {s['length_m'] / 1000:.1f} km, IMD {s['imd_release']}, every {s['every_m']:g} m"
+    )
+    for col in (
+        "km",
+        "stop",
+        "LSOA",
+        "MSOA",
+        "IMD decile",
+        "IMD rank",
+        "LE male",
+        "LE female",
+        "flags",
+    ):
+        table.add_column(col)
+    for p in d["points"]:
+        table.add_row(
+            f"{p['distance_m'] / 1000:.2f}", p["name"] or "", p["lsoa_code"] or "outside", p["msoa_code"] or "outside",
+            str(p["imd_decile"] or "–"), str(p["imd_rank"] or "–"),
+            _fmt_le(p["life_expectancy"]["male"]), _fmt_le(p["life_expectancy"]["female"]), ", ".join(p["flags"]),
+        )  # fmt: skip
+    console.print(table)
+    for sex, le in (s["life_expectancy"] or {}).items():
+        if le:
+            console.print(
+                f"{sex}: {le['min']['value']:.1f} to {le['max']['value']:.1f} years, gap {le['gap_years']:.1f} years: {le['comparison']}"
+            )
+    console.print(" ".join(s["attribution"]), style="dim")

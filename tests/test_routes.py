@@ -1,0 +1,341 @@
+"""Route profiles: inputs, sampling on the ellipsoid, per-point areas and values, bad input, CLI, API.
+
+The recipes' numbers are checked against an independent geopandas computation (sjoin of the
+sampled points on the boundary files, merged with the IMD and life-expectancy CSVs).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import gpxpy.gpx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from fastapi.testclient import TestClient
+from pyproj import Transformer
+
+from fixtures.routes.shared import ensure_seeded, leeds_store_fixture
+from strengthmap.cli import main
+from strengthmap.errors import InputError
+from strengthmap.routes import (
+    profile_route,
+    route_from_geojson,
+    route_from_gpx,
+    route_from_gtfs,
+    route_from_osm,
+    route_from_stops,
+    route_from_waypoints,
+)
+from strengthmap.storage import Store, schema
+
+BUS = "Centre@-1.5478,53.7965;Harehills@-1.5100,53.8120;Wetherby@-1.3860,53.9280"
+WALK = (
+    "Leeds station@-1.5477,53.7951;Wellington Street@-1.5560,53.7965;"
+    "Wellington Road@-1.5640,53.7960;Wortley Lane@-1.5700,53.7935;New Wortley@-1.5790,53.7940"
+)
+
+leeds_store = pytest.fixture(scope="module", params=["sqlite", "postgis"])(leeds_store_fixture)
+
+
+@pytest.fixture
+def leeds(leeds_store: Store, data_dir: Path) -> Store:
+    return ensure_seeded(leeds_store, data_dir)
+
+
+def independent(points: list[dict], data_dir: Path, release: int) -> pd.DataFrame:
+    """Areas and values of the points by geopandas sjoin + pandas merges on the raw files."""
+    b = data_dir / "boundaries"
+    pts = gpd.GeoDataFrame(
+        {"i": range(len(points))},
+        geometry=gpd.points_from_xy([p["lon"] for p in points], [p["lat"] for p in points]),
+        crs=4326,
+    )
+    lsoa_file, lcol = (
+        ("leeds_lsoa2011_bgc.geojson", "LSOA11CD")
+        if release == 2019
+        else ("leeds_lsoa2021_bsc.geojson", "LSOA21CD")
+    )
+    lsoa = gpd.read_file(b / lsoa_file)[[lcol, "geometry"]]
+    msoa = gpd.read_file(b / "leeds_msoa2011_bgc.geojson")[["MSOA11CD", "geometry"]]
+    j = gpd.sjoin(pts, lsoa, predicate="within", how="left").drop(columns="index_right")
+    j = j.drop_duplicates("i")
+    j = gpd.sjoin(j, msoa, predicate="within", how="left").drop_duplicates("i")
+    if release == 2019:
+        imd = pd.read_csv(data_dir / "imd" / "leeds_imd2019_lsoa2011.csv")[
+            ["lsoa11cd", "imd_decile", "imd_rank"]
+        ]
+        imd.columns = [lcol, "imd_decile", "imd_rank"]
+    else:
+        imd = pd.read_csv(data_dir / "imd" / "imd2025_england_lsoa21.csv.gz")[
+            ["lsoa21_code", "IMD_decile", "IMD_rank"]
+        ]
+        imd.columns = [lcol, "imd_decile", "imd_rank"]
+    le = pd.read_csv(data_dir / "life_expectancy" / "leeds_le_birth_msoa2011_2016_2020.csv")
+    wide = le.pivot(index="msoa11cd", columns="sex", values="le_birth").reset_index()
+    wide = wide.rename(columns={"msoa11cd": "MSOA11CD", "Males": "le_male", "Females": "le_female"})
+    out = j.merge(imd, on=lcol, how="left").merge(
+        wide[["MSOA11CD", "le_male", "le_female"]], on="MSOA11CD", how="left"
+    )
+    return out.sort_values("i").rename(columns={lcol: "lsoa"}).reset_index(drop=True)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("text", "release"), [(BUS, 2019), (WALK, 2019), (BUS, 2025)])
+def test_recipes_match_independent_geopandas(
+    leeds: Store, data_dir: Path, text: str, release: int
+) -> None:
+    prof = profile_route(
+        leeds, text, every_m=100 if text == WALK else 500, imd_release=release
+    ).to_dict()
+    pts = prof["points"]
+    ref = independent(pts, data_dir, release)
+    assert len(ref) == len(pts)
+    for p, r in zip(pts, ref.itertuples(), strict=True):
+        assert p["lsoa_code"] == (None if pd.isna(r.lsoa) else r.lsoa)
+        assert p["msoa_code"] == (None if pd.isna(r.MSOA11CD) else r.MSOA11CD)
+        assert p["imd_decile"] == (None if pd.isna(r.imd_decile) else int(r.imd_decile))
+        assert p["imd_rank"] == (None if pd.isna(r.imd_rank) else int(r.imd_rank))
+        for sex, col in (("male", r.le_male), ("female", r.le_female)):
+            got = p["life_expectancy"][sex]["value"]
+            assert (got is None) == pd.isna(col)
+            if got is not None:
+                assert got == pytest.approx(col, abs=5e-4)
+    # distance along the route: independent check in British National Grid metres (within 0.2%)
+    stops = [p for p in pts if p["kind"] == "stop"]
+    to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
+    e, n = to_bng.transform([s["lon"] for s in stops], [s["lat"] for s in stops])
+    bng = float(np.sum(np.hypot(np.diff(e), np.diff(n))))
+    assert stops[-1]["distance_m"] == pytest.approx(bng, rel=2e-3)
+    assert prof["summary"]["length_m"] == stops[-1]["distance_m"]
+
+
+@pytest.mark.realdata
+def test_bus_recipe_contract_and_summary(leeds: Store) -> None:
+    prof = profile_route(leeds, BUS, every_m=500, imd_release=2019).to_dict()
+    p0 = prof["points"][0]
+    for key in (
+        "name",
+        "lon",
+        "lat",
+        "distance_m",
+        "lsoa_code",
+        "msoa_code",
+        "imd_decile",
+        "imd_rank",
+        "life_expectancy",
+    ):
+        assert key in p0
+    assert set(p0["life_expectancy"]) == {"male", "female"}
+    assert set(p0["life_expectancy"]["male"]) == {"value", "lower", "upper"}
+    # the city-centre MSOA is suppressed at source: a gap, flagged, never a guess
+    assert p0["msoa_code"] == "E02006875"
+    assert p0["life_expectancy"]["male"]["value"] is None
+    assert "le_male_suppressed" in p0["flags"]
+    harehills = next(p for p in prof["points"] if p["name"] == "Harehills")
+    assert harehills["msoa_code"] == "E02002382"
+    assert harehills["life_expectancy"]["female"]["value"] is None
+    assert harehills["life_expectancy"]["male"]["value"] is not None
+    dist = [p["distance_m"] for p in prof["points"]]
+    assert dist == sorted(dist)
+    s = prof["summary"]
+    male = s["life_expectancy"]["male"]
+    assert male["gap_years"] == pytest.approx(male["max"]["value"] - male["min"]["value"], abs=1e-3)
+    assert male["significant"] is (male["min"]["upper"] < male["max"]["lower"])
+    assert s["imd"]["decile_min"] == 1 and s["imd"]["decile_max"] == 10
+    assert s["n_stops"] == 3 and s["largest_stop_changes"]
+
+
+@pytest.mark.realdata
+def test_outside_points_are_flagged_not_dropped(leeds: Store) -> None:
+    # York is outside Leeds: the point stays, flagged, with no values
+    prof = profile_route(
+        leeds, "Leeds@-1.5478,53.7965;York@-1.0815,53.9600", every_m=5000
+    ).to_dict()
+    york = prof["points"][-1]
+    assert york["name"] == "York" and york["lsoa_code"] is None and york["imd_decile"] is None
+    assert "outside_lsoa_coverage" in york["flags"] and "outside_msoa_coverage" in york["flags"]
+    assert prof["summary"]["n_outside"] >= 1
+
+
+@pytest.mark.realdata
+def test_osm_route_and_stops(leeds: Store, data_dir: Path) -> None:
+    route = route_from_osm("7", data_dir)
+    assert route.attribution and 500 < route.length_m() < 20_000
+    prof = profile_route(leeds, route, every_m=250).to_dict()
+    assert prof["summary"]["n_points"] >= 3
+    assert any("OpenStreetMap" in a for a in prof["summary"]["attribution"])
+    stops = route_from_stops("450010676,450013208", data_dir)
+    assert [s.code for s in stops.stops] == ["450010676", "450013208"]
+    with pytest.raises(InputError, match="unknown stop code"):
+        route_from_stops("450010676,999999999", data_dir)
+    with pytest.raises(InputError, match="no OSM bus route"):
+        route_from_osm("NO-SUCH-REF", data_dir)
+
+
+def test_bad_waypoints() -> None:
+    with pytest.raises(InputError, match="single point"):
+        route_from_waypoints("A@-1.5,53.8")
+    with pytest.raises(InputError, match="single point"):
+        route_from_waypoints("A@-1.5,53.8;B@-1.5,53.8")
+    with pytest.raises(InputError, match="zero-length"):
+        route_from_waypoints("A@-1.5,53.8;B@-1.5000001,53.8")
+    with pytest.raises(InputError, match="swapped"):
+        route_from_waypoints("A@53.7965,-1.5478;B@53.8120,-1.5100")
+    with pytest.raises(InputError, match="OSGB36"):
+        route_from_waypoints("A@430000,433000;B@431000,434000")
+    with pytest.raises(InputError, match="NAME@LON,LAT"):
+        route_from_waypoints("A@-1.5;B@-1.6,53.8")
+
+
+def test_geojson_and_gpx_inputs(tmp_path: Path) -> None:
+    line = {
+        "type": "Feature",
+        "properties": {"name": "test"},
+        "geometry": {
+            "type": "MultiLineString",
+            "coordinates": [
+                [[-1.5478, 53.7965], [-1.5400, 53.8000]],
+                [[-1.5300, 53.8050], [-1.5400, 53.8000]],
+            ],
+        },
+    }  # second part reversed
+    stop = {
+        "type": "Feature",
+        "properties": {"name": "Mid"},
+        "geometry": {"type": "Point", "coordinates": [-1.5400, 53.8000]},
+    }
+    f = tmp_path / "r.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [line, stop]}))
+    r = route_from_geojson(f)
+    assert [tuple(c) for c in r.line.coords] == [(-1.5478, 53.7965), (-1.54, 53.8), (-1.53, 53.805)]
+    assert [s.name for s in r.stops] == ["Mid"]
+    bad = tmp_path / "point.geojson"
+    bad.write_text(json.dumps({"type": "Point", "coordinates": [-1.5, 53.8]}))
+    with pytest.raises(InputError, match="no LineString"):
+        route_from_geojson(bad)
+    single = tmp_path / "single.geojson"
+    single.write_text(json.dumps({"type": "LineString", "coordinates": [[-1.5, 53.8]]}))
+    with pytest.raises(InputError, match="single point"):
+        route_from_geojson(single)
+
+    gpx = gpxpy.gpx.GPX()
+    track = gpxpy.gpx.GPXTrack(name="walk")
+    seg = gpxpy.gpx.GPXTrackSegment()
+    seg.points += [
+        gpxpy.gpx.GPXTrackPoint(53.7951, -1.5477),
+        gpxpy.gpx.GPXTrackPoint(53.7965, -1.5560),
+    ]
+    track.segments.append(seg)
+    gpx.tracks.append(track)
+    (tmp_path / "w.gpx").write_text(gpx.to_xml())
+    assert route_from_gpx(tmp_path / "w.gpx").name == "walk"
+    empty = gpxpy.gpx.GPX()
+    empty.waypoints.append(gpxpy.gpx.GPXWaypoint(53.79, -1.54, name="lonely"))
+    (tmp_path / "e.gpx").write_text(empty.to_xml())
+    with pytest.raises(InputError, match="no track"):
+        route_from_gpx(tmp_path / "e.gpx")
+
+
+def _gtfs(path: Path, *, empty: bool = False) -> Path:
+    files = {
+        "agency.txt": "agency_id,agency_name,agency_url,agency_timezone\nA,Test Buses,https://example.org,Europe/London\n",
+        "routes.txt": "route_id,agency_id,route_short_name,route_long_name,route_type\n"
+        + ("" if empty else "R7,A,7,Leeds - Harehills,3\n"),
+        "trips.txt": "route_id,service_id,trip_id,shape_id\n"
+        + ("" if empty else "R7,S,T1,SH1\nR7,S,T2,SH1\n"),
+        "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\nS1,Centre,53.7965,-1.5478\nS2,Harehills,53.8120,-1.5100\n",
+        "stop_times.txt": "trip_id,arrival_time,departure_time,stop_id,stop_sequence\n"
+        + (
+            ""
+            if empty
+            else "T1,08:00:00,08:00:00,S1,1\nT1,08:12:00,08:12:00,S2,2\nT2,09:00:00,09:00:00,S1,1\nT2,09:12:00,09:12:00,S2,2\n"
+        ),
+        "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,start_date,end_date\nS,1,1,1,1,1,0,0,20250101,20251231\n",
+        "shapes.txt": "shape_id,shape_pt_lat,shape_pt_lon,shape_pt_sequence\n"
+        + (
+            "" if empty else "SH1,53.7965,-1.5478,1\nSH1,53.8010,-1.5300,2\nSH1,53.8120,-1.5100,3\n"
+        ),
+    }
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return path
+
+
+def test_gtfs_input(tmp_path: Path) -> None:
+    r = route_from_gtfs(_gtfs(tmp_path / "feed.zip"), "R7")
+    assert [s.name for s in r.stops] == ["Centre", "Harehills"]
+    assert len(r.line.coords) == 3 and r.name == "7"
+    with pytest.raises(InputError, match="empty"):
+        route_from_gtfs(_gtfs(tmp_path / "empty.zip", empty=True), "R7")
+    with pytest.raises(InputError, match="not in the feed"):
+        route_from_gtfs(_gtfs(tmp_path / "feed2.zip"), "R99")
+
+
+@pytest.mark.realdata
+def test_gtfs_profile_and_assets_within(leeds: Store, tmp_path: Path) -> None:
+    prof = profile_route(
+        leeds, route_from_gtfs(_gtfs(tmp_path / "feed.zip"), "R7"), every_m=400, radius_m=300
+    )
+    stops = prof.stops
+    assert [s["name"] for s in stops] == ["Centre", "Harehills"]
+    assert stops[0]["distance_m"] == 0 and stops[-1]["distance_m"] == prof.summary["length_m"]
+    before = [p["assets_within"] for p in prof.points]
+    with leeds.transaction() as s:
+        s.add(schema.Location(name="test hall", latitude=53.7966, longitude=-1.5478))
+    try:
+        after = profile_route(
+            leeds, route_from_gtfs(_gtfs(tmp_path / "feed.zip"), "R7"), every_m=400, radius_m=300
+        )
+        assert after.points[0]["assets_within"] == before[0] + 1
+        assert after.points[-1]["assets_within"] == before[-1]
+    finally:
+        with leeds.transaction() as s:
+            s.query(schema.Location).filter(schema.Location.name == "test hall").delete()
+
+
+@pytest.mark.realdata
+def test_profile_every_and_release_errors(leeds: Store) -> None:
+    with pytest.raises(InputError):
+        profile_route(leeds, BUS, every_m=0)
+    with pytest.raises(InputError, match="unknown IMD release"):
+        profile_route(leeds, BUS, imd_release=2015)
+    line = shapely.LineString([(-1.5478, 53.7965), (-1.5100, 53.8120)])
+    prof = profile_route(leeds, line, every_m=1000)
+    assert [p["name"] for p in prof.stops] == ["Start", "End"]
+    # the default release is the latest loaded, with its LSOA vintage
+    assert prof.summary["imd_release"] == 2025 and prof.summary["lsoa_vintage"] == 2021
+
+
+@pytest.mark.realdata
+def test_cli_and_api(
+    leeds: Store, data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = leeds.url.render_as_string(hide_password=False)
+    rc = main(["--database", url, "--data", str(data_dir), "route", "profile", "--waypoints", BUS,
+               "--every", "500", "--imd-release", "2019", "--json", "--chart", str(tmp_path / "c.svg")])  # fmt: skip
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    doc = json.loads(out)
+    assert doc == profile_route(leeds, BUS, every_m=500, imd_release=2019).to_dict()
+    assert (tmp_path / "c.svg").stat().st_size > 10_000
+    rc = main(["--database", url, "route", "profile", "--waypoints", "A@53.79,-1.54;B@53.80,-1.55"])
+    assert rc == 2 and "swapped" in capsys.readouterr().err.replace("\n", " ")
+    rc = main(["--database", url, "route", "profile", "--waypoints", BUS])
+    assert rc == 0 and "Route profile" in capsys.readouterr().out
+
+    from strengthmap.api import create_app
+    from strengthmap.settings import Settings
+
+    client = TestClient(create_app(Settings(database_url=url, data_dir=data_dir), store=leeds))
+    r = client.get(
+        "/api/routes/profile", params={"waypoints": BUS, "every": 500, "imd_release": 2019}
+    )
+    assert r.status_code == 200 and r.json() == doc
+    r = client.get("/api/routes/profile", params={"waypoints": "A@430000,433000;B@431000,434000"})
+    assert r.status_code == 422 and "OSGB36" in r.json()["message"]
