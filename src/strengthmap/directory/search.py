@@ -464,15 +464,15 @@ def parse_near(store: Store, value: str) -> tuple[float, float]:
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             raise InputError(f"not a lon,lat point: {value!r}", field="near")
         return lon, lat
-    try:  # the areas module (data-loader engineer) owns postcode lookup when present
-        from strengthmap.areas import resolve_postcode  # type: ignore[import-not-found,unused-ignore]  # optional sibling module
-    except ImportError:
-        resolve_postcode = None
-    if resolve_postcode is not None:
-        found = resolve_postcode(store, value)
-        if isinstance(found, tuple):
-            return float(found[0]), float(found[1])
-        return float(found.lon), float(found.lat)
+    try:  # the areas module (data-loader engineer) owns postcode lookup
+        from strengthmap.areas import resolve_postcode
+    except ImportError:  # an older tree without it: read the postcode table directly
+        return _postcode_point(store, value)
+    lon, lat, _lsoa = resolve_postcode(store, value)
+    return lon, lat
+
+
+def _postcode_point(store: Store, value: str) -> tuple[float, float]:
     compact = re.sub(r"\s+", "", value).upper()
     if not re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}", compact):
         raise InputError(f"not a point (LON,LAT) or a postcode: {value!r}", field="near")

@@ -1,0 +1,206 @@
+"""Imports: OSM and ODS asset files (real data), the CSV template, ORUK tabular CSV, taxonomies."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from strengthmap.directory.imports import detect_format, import_file
+from strengthmap.directory.schedules import open_at
+from strengthmap.directory.search import ServiceQuery, search_services
+from strengthmap.directory.taxonomy import import_taxonomy, install_default_taxonomy, term_id
+from strengthmap.errors import InputError
+from strengthmap.sources.assets import load_assets
+from strengthmap.storage import Store, schema
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "docs" / "examples" / "new-wortley-community-centre.csv"
+ORUK_CSV = ROOT.parent / "shared" / "specs" / "openreferral-uk-3.0" / "examples" / "csv"
+
+
+def _count(store: Store, model: type, *where: object) -> int:
+    with store.session() as s:
+        return int(s.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0)
+
+
+def test_load_assets_real_files(store: Store, data_dir: Path) -> None:
+    reports = load_assets(store, data_dir)
+    assert [r.dataset for r in reports] == ["osm_community_pois", "ods_epraccur"]
+    osm_file = data_dir / "assets" / "leeds_central_osm_community_pois_2022.geojson"
+    ods_file = data_dir / "assets" / "leeds_gp_and_prescribing_sites_epraccur_2025-05.csv"
+    with ods_file.open() as f:
+        ods_rows = list(csv.DictReader(f))
+    import json
+
+    n_osm = len(json.loads(osm_file.read_text())["features"])
+    assert _count(store, schema.Service, schema.Service.source == "osm_community_pois") == n_osm
+    assert _count(store, schema.Service, schema.Service.source == "ods_epraccur") == len(ods_rows)
+    # every record says where it came from and under which licence
+    with store.session() as s:
+        for model in (schema.Service, schema.Location, schema.Organization):
+            licences = set(s.scalars(sa.select(model.licence).where(model.source != "strengthmap")))
+            assert licences == {"ODbL-1.0", "OGL-UK-3.0"}
+        datasets = {d.id: d for d in s.scalars(sa.select(schema.Dataset))}
+        assert "OpenStreetMap" in datasets["osm_community_pois"].attribution
+        assert "ODS" in datasets["ods_epraccur"].attribution
+    # GP practices (prescribing setting 4) carry the gp-practice term
+    gp = sum(r["prescribing_setting"] == "4" for r in ods_rows)
+    assert gp == 86
+    page = search_services(store, ServiceQuery(taxonomy_term_ids=["gp-practice"], per_page=1000))
+    assert page.total == gp + 4  # and the 4 OSM amenity=doctors points
+    # rows without coordinates are kept, without a point
+    no_point = sum(not r["lat"] for r in ods_rows)
+    assert no_point == 3
+    assert (
+        _count(
+            store,
+            schema.Location,
+            schema.Location.source == "ods_epraccur",
+            schema.Location.latitude.is_(None),
+        )
+        == no_point
+    )
+    # opening_hours became schedules: the Central Library opens Wednesday 09:00-19:00
+    with store.session() as s:
+        lib = s.scalars(
+            sa.select(schema.Service).where(schema.Service.name == "Leeds Central Library")
+        ).one()
+        scheds = s.scalars(
+            sa.select(schema.Schedule).where(schema.Schedule.service_id == lib.id)
+        ).all()
+    assert open_at(scheds, "wed", "18:00", "18:30") and not open_at(scheds, "sun", "16:00", "17:00")
+    # loading again changes nothing
+    before = _count(store, schema.Service)
+    assert all(r.skipped_unchanged for r in load_assets(store, data_dir))
+    import_file(store, ods_file)  # forced re-import: upsert by id
+    assert _count(store, schema.Service) == before
+
+
+def test_template_example_and_wednesday_lunch(store: Store) -> None:
+    summary = import_file(store, EXAMPLE)
+    assert summary.format == "template" and summary.services == 8
+    with store.session() as s:
+        scheds = s.scalars(sa.select(schema.Schedule)).all()
+        assert scheds and all(x.illustrative for x in scheds)
+        toddler = next(x for x in scheds if x.exdates)
+        assert toddler.exdates == ["2026-10-28", "2027-02-17", "2027-05-26"]
+    page = search_services(
+        store,
+        ServiceQuery(
+            text="lunch",
+            near=(-1.57538, 53.79023),
+            radius_m=1000,
+            day="wed",
+            start_time="12:00",
+            end_time="17:00",
+        ),
+    )
+    assert [h.name for h in page.items] == ["Community lunch"]
+    import_file(store, EXAMPLE)
+    assert _count(store, schema.Service) == 8
+
+
+def _bad_copy(tmp_path: Path, row: int, column: str, value: str) -> Path:
+    with EXAMPLE.open() as f:
+        rows = list(csv.DictReader(f))
+    rows[row - 2][column] = value
+    out = tmp_path / "bad.csv"
+    with out.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "value"),
+    [
+        (4, "opens_at", "noon"),
+        (5, "day", "someday"),
+        (6, "latitude", "200"),
+        (7, "kind", "club"),
+        (8, "taxonomy", "no-such-term"),
+        (9, "end_date", "2020-01-01"),
+        (10, "cost", "a fiver"),
+        (3, "postcode", "LS1"),
+    ],
+)
+def test_bad_template_row_names_row_and_column_and_writes_nothing(
+    sqlite_store: Store, tmp_path: Path, row: int, column: str, value: str
+) -> None:
+    bad = _bad_copy(tmp_path, row, column, value)
+    with pytest.raises(InputError) as e:
+        import_file(sqlite_store, bad)
+    assert (e.value.row, e.value.field) == (row, column)
+    assert _count(sqlite_store, schema.Service) == 0
+
+
+def test_missing_column_and_unknown_format(sqlite_store: Store, tmp_path: Path) -> None:
+    bad = tmp_path / "t.csv"
+    bad.write_text("organization,description\nA,b\n")
+    with pytest.raises(InputError) as e:
+        import_file(sqlite_store, bad, "template")
+    assert (e.value.row, e.value.field) == (1, "service_name")
+    with pytest.raises(InputError):
+        detect_format(bad)
+    assert detect_format(EXAMPLE) == "template"
+    assert detect_format(ORUK_CSV) == "oruk-csv"
+
+
+def test_oruk_tabular_package(store: Store, tmp_path: Path) -> None:
+    summary = import_file(store, ORUK_CSV)
+    assert summary.format == "oruk-csv" and summary.services == 1
+    with ORUK_CSV.joinpath("services.csv").open() as f:
+        expected = next(csv.DictReader(f))
+    with store.session() as s:
+        svc = s.get(schema.Service, expected["id"])
+        assert svc is not None
+        assert (svc.name, svc.minimum_age, svc.maximum_age, svc.status) == (
+            expected["name"],
+            int(expected["minimum_age"]),
+            int(expected["maximum_age"]),
+            expected["status"],
+        )
+        assert s.scalar(sa.select(sa.func.count()).select_from(schema.Schedule)) == 1
+    import_file(store, ORUK_CSV)
+    assert _count(store, schema.Service) == 1
+    # a bad value names the file, row and column; nothing is written
+    copy = tmp_path / "pkg"
+    shutil.copytree(ORUK_CSV, copy)
+    text = (copy / "services.csv").read_text().replace(",12,100,", ",twelve,100,")
+    (copy / "services.csv").write_text(text)
+    with pytest.raises(InputError) as e:
+        import_file(store, copy)
+    assert e.value.file and e.value.file.endswith("services.csv")
+    assert (e.value.row, e.value.field) == (2, "minimum_age")
+
+
+def test_taxonomies(sqlite_store: Store, tmp_path: Path) -> None:
+    assert install_default_taxonomy(sqlite_store) == install_default_taxonomy(sqlite_store)
+    with sqlite_store.session() as s:
+        food = s.get(schema.TaxonomyTerm, term_id("food"))
+        meals = s.get(schema.TaxonomyTerm, term_id("community-meals"))
+        assert food is not None and meals is not None and meals.parent_id == food.id
+    custom = tmp_path / "local.csv"
+    custom.write_text(
+        "code,name,description,parent_code\nwarm,Warm spaces,,\nwarm-lunch,Warm lunch,,warm\n"
+    )
+    assert import_taxonomy(sqlite_store, custom) == 2
+    custom.write_text("code,name,parent_code\nwarm,Warm spaces,\nx,X,nowhere\n")
+    with pytest.raises(InputError) as e:
+        import_taxonomy(sqlite_store, custom)
+    assert (e.value.row, e.value.field) == (3, "parent_code")
+    oruk_terms = (
+        ROOT.parent
+        / "shared"
+        / "specs"
+        / "openreferral-uk-3.0"
+        / "examples"
+        / "taxonomy_term_list.json"
+    )
+    if oruk_terms.is_file():
+        assert import_taxonomy(sqlite_store, oruk_terms) >= 1
