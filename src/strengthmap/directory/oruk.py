@@ -1336,10 +1336,16 @@ def _free(cost_options: Any) -> bool | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _published(model: type[Any]) -> Any:
+def published(model: type[Any]) -> Any:
+    """The SQL condition of a published record: not retired, not private, and (a service at a
+    location) neither its service nor its location retired."""
     cond = model.retired_at.is_(None)
     if model is schema.Contact:
         cond = cond & (model.private.is_(False))
+    if model is schema.ServiceAtLocation:
+        live_services = select(schema.Service.id).where(schema.Service.retired_at.is_(None))
+        live_locations = select(schema.Location.id).where(schema.Location.retired_at.is_(None))
+        cond = cond & model.service_id.in_(live_services) & model.location_id.in_(live_locations)
     return cond
 
 
@@ -1443,7 +1449,7 @@ class _Serialiser:
     ) -> list[Any]:
         out: list[Any] = []
         for chunk in _chunks(ids, 500):
-            out.extend(self.session.scalars(select(model).where(cond(chunk), _published(model))))
+            out.extend(self.session.scalars(select(model).where(cond(chunk), published(model))))
         return out
 
     def _by_id(self, model: type[Any], ids: set[Any]) -> dict[str, Any]:
@@ -1451,7 +1457,7 @@ class _Serialiser:
         out: dict[str, Any] = {}
         for chunk in _chunks(sorted(ids), 500):
             for r in self.session.scalars(
-                select(model).where(model.id.in_(chunk), _published(model))
+                select(model).where(model.id.in_(chunk), published(model))
             ):
                 out[r.id] = r
         return out
@@ -1536,6 +1542,7 @@ __all__ = [
     "TERM_SHAPE",
     "ImportReport",
     "import_oruk",
+    "published",
     "to_oruk_location",
     "to_oruk_many",
     "to_oruk_organization",

@@ -1,0 +1,496 @@
+"""``/openreferral``: the Open Referral UK (HSDS 3.0 UK profile) read API over whatever the store holds.
+
+Example:
+    >>> from fastapi.testclient import TestClient
+    >>> from strengthmap.api import create_app
+    >>> from strengthmap.settings import Settings
+    >>> client = TestClient(create_app(Settings(database_url="sqlite://")))
+    >>> client.get("/openreferral/").json()["version"]
+    '3.0'
+    >>> client.get("/openreferral/services").json()["total_items"]
+    0
+
+The nine endpoints of the UK profile's OpenAPI file are tagged ``Required``; ``/organizations``
+and ``/locations`` (not in that file) are tagged ``Optional``. Listings use the standard page
+wrapper; ``/services`` and ``/service_at_locations`` take the UK filters, answered by
+``strengthmap.directory.search.search_services``. Every response, errors and CORS preflight
+included, carries ``Access-Control-Allow-Origin: *``. Records come from the serialisers of
+``strengthmap.directory.oruk``: retired records and private contacts are never published and
+empty optional fields are omitted, never null.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pyproj import Geod
+from sqlalchemy import func, select
+
+from strengthmap.api.deps import get_store
+from strengthmap.directory import oruk
+from strengthmap.directory.search import ServiceQuery, parse_near, search_services
+from strengthmap.errors import InputError, NotFound, StrengthmapError
+from strengthmap.storage import Store, schema
+
+log = logging.getLogger(__name__)
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, OPTIONS",
+    "Access-Control-Allow-Headers": "*",
+    "Access-Control-Max-Age": "86400",
+}
+#: Largest ``per_page`` served (the ORUK profile sets none; this bounds one response).
+MAX_PER_PAGE = 1000
+DEFAULT_PER_PAGE = 50
+REQUIRED = "Required"
+OPTIONAL = "Optional"
+_GEOD = Geod(ellps="WGS84")
+
+
+class _CorsRoute(APIRoute):
+    """A route whose every answer (errors included) carries the CORS header of the feed."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def with_cors(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except StrengthmapError as exc:
+                response = JSONResponse(exc.to_dict(), status_code=exc.http_status)
+            except RequestValidationError as exc:
+                response = JSONResponse(
+                    {
+                        "error": "InputError",
+                        "message": "; ".join(
+                            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+                        ),
+                    },
+                    status_code=422,
+                )
+            except HTTPException as exc:
+                response = JSONResponse(
+                    {"error": "HTTPError", "message": str(exc.detail)},
+                    status_code=exc.status_code,
+                )
+            except Exception:  # an answer without the header would hide the fault from browsers
+                log.exception("openreferral feed failed on %s", request.url.path)
+                response = JSONResponse(
+                    {"error": "StrengthmapError", "message": "internal error"}, status_code=500
+                )
+            response.headers.update(CORS_HEADERS)
+            return response
+
+        return with_cors
+
+
+router = APIRouter(prefix="/openreferral", route_class=_CorsRoute)
+
+
+def _json(value: Any) -> JSONResponse:
+    return JSONResponse(value)
+
+
+def page_wrapper(
+    contents: list[dict[str, Any]], total: int, page: int, per_page: int
+) -> dict[str, Any]:
+    """The ORUK page: ``total_items, total_pages, page_number, size, first_page, last_page, empty, contents``."""
+    total_pages = max(1, math.ceil(total / per_page))
+    return {
+        "total_items": total,
+        "total_pages": total_pages,
+        "page_number": page,
+        "size": len(contents),
+        "first_page": page == 1,
+        "last_page": page >= total_pages,
+        "empty": not contents,
+        "contents": contents,
+    }
+
+
+def _check_page(page: int, per_page: int) -> None:
+    if page < 1:
+        raise InputError("page must be 1 or more", field="page")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InputError(f"per_page must be between 1 and {MAX_PER_PAGE}", field="per_page")
+
+
+PAGE = Query(1, description="Page number of paginated result (1 is the first).")
+PER_PAGE = Query(
+    DEFAULT_PER_PAGE, description=f"Number of results in one page (1 to {MAX_PER_PAGE})."
+)
+
+
+def _listing(
+    store: Store, entity: str, shape: oruk.Shape, page: int, per_page: int, *conds: Any
+) -> dict[str, Any]:
+    """One page of published records of ``entity`` ordered by name then id."""
+    _check_page(page, per_page)
+    model = oruk.ENTITIES[entity].model
+    where = [oruk.published(model), *conds]
+    with store.session() as session:
+        total = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+        order = [model.name, model.id] if hasattr(model, "name") else [model.id]
+        ids = list(
+            session.scalars(
+                select(model.id)
+                .where(*where)
+                .order_by(*order)
+                .offset((page - 1) * per_page)
+                .limit(per_page)
+            )
+        )
+        contents = oruk.to_oruk_many(session, entity, ids, shape)
+    return page_wrapper(contents, total, page, per_page)
+
+
+def _service_query(
+    store: Store,
+    *,
+    text: str | None,
+    taxonomy_term_id: str | None,
+    minimum_age: float | None,
+    maximum_age: float | None,
+    day: str | None,
+    start_time: str | None,
+    end_time: str | None,
+    proximity: float | None,
+    lat: float | None,
+    lon: float | None,
+    postcode: str | None,
+    page: int,
+    per_page: int,
+) -> ServiceQuery:
+    _check_page(page, per_page)
+    near: tuple[float, float] | None = None
+    if lat is not None or lon is not None:
+        if lat is None or lon is None:
+            raise InputError("lat and lon come together", field="lat" if lat is None else "lon")
+        near = (lon, lat)
+    elif postcode:
+        near = parse_near(store, postcode)
+    if proximity is not None and near is None:
+        raise InputError("proximity needs lat and lon (or a postcode)", field="proximity")
+    return ServiceQuery(
+        text=text or None,
+        taxonomy_term_ids=[taxonomy_term_id] if taxonomy_term_id else (),
+        minimum_age=int(minimum_age) if minimum_age is not None else None,
+        maximum_age=int(maximum_age) if maximum_age is not None else None,
+        day=day or None,
+        start_time=start_time or None,
+        end_time=end_time or None,
+        near=near,
+        radius_m=proximity,
+        page=page,
+        per_page=per_page,
+    )
+
+
+def _filters(
+    text: str | None = Query(None, description="Full text search (name and description)."),
+    search: str | None = Query(
+        None, description="Full text search (the HSDS name of ``text``; either may be used)."
+    ),
+    taxonomy_term_id: str | None = Query(
+        None, description="Services with this taxonomy term (id, code or name) or a narrower one."
+    ),
+    minimum_age: float | None = Query(
+        None, description="Services open to people of this age and over (years)."
+    ),
+    maximum_age: float | None = Query(
+        None, description="Services open to people up to this age (years)."
+    ),
+    day: str | None = Query(
+        None, description="Services that run on this day (monday..sunday, mo..su, or a date)."
+    ),
+    start_time: str | None = Query(
+        None, description="With ``day``: open at some time after this (HH:MM, Europe/London)."
+    ),
+    end_time: str | None = Query(
+        None, description="With ``day``: open at some time before this (HH:MM, Europe/London)."
+    ),
+    proximity: float | None = Query(
+        None, description="Within this many metres of ``lat``/``lon`` (or ``postcode``)."
+    ),
+    lat: float | None = Query(None, description="Latitude (WGS84) of the point for ``proximity``."),
+    lon: float | None = Query(
+        None, description="Longitude (WGS84) of the point for ``proximity``."
+    ),
+    postcode: str | None = Query(
+        None, description="A postcode whose centroid is the point for ``proximity``."
+    ),
+    page: int = PAGE,
+    per_page: int = PER_PAGE,
+) -> dict[str, Any]:
+    return {
+        "text": text or search,
+        "taxonomy_term_id": taxonomy_term_id,
+        "minimum_age": minimum_age,
+        "maximum_age": maximum_age,
+        "day": day,
+        "start_time": start_time,
+        "end_time": end_time,
+        "proximity": proximity,
+        "lat": lat,
+        "lon": lon,
+        "postcode": postcode,
+        "page": page,
+        "per_page": per_page,
+    }
+
+
+def _filtered(f: dict[str, Any]) -> bool:
+    return any(v is not None for k, v in f.items() if k not in ("page", "per_page"))
+
+
+@router.get(
+    "/",
+    tags=[REQUIRED],
+    operation_id="getAPIMetaInformation",
+    summary="Information about this API and its relationship with HSDS.",
+)
+def api_info(request: Request) -> JSONResponse:
+    """The ORUK version, the profile's URL and where this API's OpenAPI document is."""
+    return _json(
+        {
+            "version": oruk.ORUK_VERSION,
+            "profile": oruk.ORUK_PROFILE_URL,
+            "openapi_url": str(request.url_for("openapi")),
+        }
+    )
+
+
+@router.get(
+    "/services",
+    tags=[REQUIRED],
+    operation_id="getPaginatedListOfServices",
+    summary="Paginated listing of services with their one-to-one fields, filtered.",
+)
+def list_services(
+    filters: dict[str, Any] = Depends(_filters), store: Store = Depends(get_store)
+) -> JSONResponse:
+    """Services matching every filter given (AND), best first, in the ORUK page wrapper."""
+    query = _service_query(store, **filters)
+    found = search_services(store, query)
+    with store.session() as session:
+        contents = oruk.to_oruk_many(
+            session, "service", [h.service_id for h in found.items], oruk.SERVICE_LIST
+        )
+    return _json(page_wrapper(contents, found.total, query.page, query.per_page))
+
+
+@router.get(
+    "/services/{id}",
+    tags=[REQUIRED],
+    operation_id="getFullyNestedServiceById",
+    summary="A fully nested service with all related data.",
+)
+def get_service(id: str, store: Store = Depends(get_store)) -> JSONResponse:
+    with store.session() as session:
+        return _json(oruk.to_oruk_service(session, id))
+
+
+@router.get(
+    "/taxonomies",
+    tags=[REQUIRED],
+    operation_id="getPaginatedListOfTaxonomies",
+    summary="Paginated listing of taxonomies.",
+)
+def list_taxonomies(
+    page: int = PAGE, per_page: int = PER_PAGE, store: Store = Depends(get_store)
+) -> JSONResponse:
+    return _json(_listing(store, "taxonomy", oruk.TAXONOMY_LIST, page, per_page))
+
+
+@router.get(
+    "/taxonomies/{id}",
+    tags=[REQUIRED],
+    operation_id="getTaxonomyById",
+    summary="A taxonomy with its terms.",
+)
+def get_taxonomy(id: str, store: Store = Depends(get_store)) -> JSONResponse:
+    with store.session() as session:
+        return _json(oruk.to_oruk_taxonomy(session, id))
+
+
+@router.get(
+    "/taxonomy_terms",
+    tags=[REQUIRED],
+    operation_id="getPaginatedListOfTaxonomyTerms",
+    summary="Paginated listing of taxonomy terms.",
+)
+def list_taxonomy_terms(
+    taxonomy_id: str | None = Query(None, description="Only the terms of this taxonomy."),
+    page: int = PAGE,
+    per_page: int = PER_PAGE,
+    store: Store = Depends(get_store),
+) -> JSONResponse:
+    conds = [schema.TaxonomyTerm.taxonomy_id == taxonomy_id] if taxonomy_id else []
+    return _json(_listing(store, "taxonomy_term", oruk.TERM_SHAPE, page, per_page, *conds))
+
+
+@router.get(
+    "/taxonomy_terms/{id}",
+    tags=[REQUIRED],
+    operation_id="getTaxonomyTermById",
+    summary="One taxonomy term.",
+)
+def get_taxonomy_term(id: str, store: Store = Depends(get_store)) -> JSONResponse:
+    with store.session() as session:
+        return _json(oruk.to_oruk_taxonomy_term(session, id))
+
+
+@router.get(
+    "/service_at_locations",
+    tags=[REQUIRED],
+    operation_id="getPaginatedListOfServiceAtLocation",
+    summary="Paginated listing of services at locations with their one-to-one fields, filtered.",
+)
+def list_service_at_locations(
+    filters: dict[str, Any] = Depends(_filters), store: Store = Depends(get_store)
+) -> JSONResponse:
+    """Services at locations whose service matches every filter (and whose location is within
+    ``proximity`` metres, geodesic on WGS84, when given), ordered by service then location name."""
+    page, per_page = filters["page"], filters["per_page"]
+    _check_page(page, per_page)
+    if not _filtered(filters):
+        return _json(_listing(store, "service_at_location", oruk.SAL_LIST, page, per_page))
+    query = _service_query(store, **{**filters, "page": 1, "per_page": MAX_PER_PAGE})
+    service_ids: list[str] = []
+    while True:
+        found = search_services(store, query)
+        service_ids.extend(h.service_id for h in found.items)
+        if query.page >= found.total_pages:
+            break
+        query.page += 1
+    ids = _sal_ids(store, service_ids, query)
+    first = (page - 1) * per_page
+    with store.session() as session:
+        contents = oruk.to_oruk_many(
+            session, "service_at_location", ids[first : first + per_page], oruk.SAL_LIST
+        )
+    return _json(page_wrapper(contents, len(ids), page, per_page))
+
+
+def _sal_ids(store: Store, service_ids: Sequence[str], query: ServiceQuery) -> list[str]:
+    sal, loc, svc = schema.ServiceAtLocation, schema.Location, schema.Service
+    rank = {sid: i for i, sid in enumerate(service_ids)}
+    rows: list[Any] = []
+    with store.session() as session:
+        for i in range(0, len(service_ids), 500):
+            chunk = service_ids[i : i + 500]
+            rows.extend(
+                session.execute(
+                    select(sal.id, sal.service_id, loc.name, loc.longitude, loc.latitude)
+                    .join(loc, loc.id == sal.location_id)
+                    .join(svc, svc.id == sal.service_id)
+                    .where(
+                        sal.service_id.in_(chunk),
+                        sal.retired_at.is_(None),
+                        loc.retired_at.is_(None),
+                    )
+                )
+            )
+    if query.near is not None and query.radius_m is not None:
+        lon0, lat0 = query.near
+        placed = [r for r in rows if r.longitude is not None and r.latitude is not None]
+        if placed:
+            _, _, dist = _GEOD.inv(
+                [lon0] * len(placed),
+                [lat0] * len(placed),
+                [r.longitude for r in placed],
+                [r.latitude for r in placed],
+            )
+            rows = [r for r, d in zip(placed, dist, strict=True) if d <= query.radius_m]
+        else:
+            rows = []
+    rows.sort(key=lambda r: (rank[r.service_id], r.name or "", r.id))
+    return [r.id for r in rows]
+
+
+@router.get(
+    "/service_at_locations/{id}",
+    tags=[REQUIRED],
+    operation_id="getServiceAtLocationWithNestedDataById",
+    summary="A fully nested service at a location.",
+)
+def get_service_at_location(id: str, store: Store = Depends(get_store)) -> JSONResponse:
+    with store.session() as session:
+        return _json(oruk.to_oruk_service_at_location(session, id))
+
+
+@router.get(
+    "/organizations",
+    tags=[OPTIONAL],
+    operation_id="getPaginatedListOfOrganizations",
+    summary="Paginated listing of organizations with their one-to-one fields.",
+)
+def list_organizations(
+    page: int = PAGE, per_page: int = PER_PAGE, store: Store = Depends(get_store)
+) -> JSONResponse:
+    return _json(_listing(store, "organization", oruk.ORG_ONE_TO_ONE, page, per_page))
+
+
+@router.get(
+    "/organizations/{id}",
+    tags=[OPTIONAL],
+    operation_id="getOrganizationById",
+    summary="An organization with its identifiers and fully nested services.",
+)
+def get_organization(id: str, store: Store = Depends(get_store)) -> JSONResponse:
+    with store.session() as session:
+        return _json(oruk.to_oruk_organization(session, id))
+
+
+@router.get(
+    "/locations",
+    tags=[OPTIONAL],
+    operation_id="getPaginatedListOfLocations",
+    summary="Paginated listing of locations with their one-to-one fields.",
+)
+def list_locations(
+    page: int = PAGE, per_page: int = PER_PAGE, store: Store = Depends(get_store)
+) -> JSONResponse:
+    return _json(_listing(store, "location", oruk.LOCATION_ONE_TO_ONE, page, per_page))
+
+
+@router.get(
+    "/locations/{id}",
+    tags=[OPTIONAL],
+    operation_id="getLocationById",
+    summary="A location with its addresses, accessibility and attributes.",
+)
+def get_location(id: str, store: Store = Depends(get_store)) -> JSONResponse:
+    with store.session() as session:
+        return _json(oruk.to_oruk_location(session, id))
+
+
+@router.options("/{path:path}", include_in_schema=False)
+def preflight(path: str) -> Response:
+    """CORS preflight for any feed path."""
+    return Response(status_code=204)
+
+
+@router.api_route(
+    "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
+)
+def not_in_feed(path: str, request: Request) -> Response:
+    """Anything else under /openreferral: a JSON 404 (or 405 for writes), with the CORS header."""
+    if request.method != "GET":
+        return JSONResponse(
+            {"error": "MethodNotAllowed", "message": "the Open Referral feed is read-only"},
+            status_code=405,
+            headers={"Allow": "GET, OPTIONS"},
+        )
+    raise NotFound(f"no Open Referral endpoint /openreferral/{path}")
+
+
+__all__ = ["CORS_HEADERS", "MAX_PER_PAGE", "page_wrapper", "router"]
