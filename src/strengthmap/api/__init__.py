@@ -36,7 +36,6 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     app.include_router(system.router)
     app.include_router(openreferral.router)  # /openreferral: the ORUK feed
-    app.include_router(openreferral.router)  # /openreferral: the ORUK feed
     app.include_router(geography.router)  # /api/areas/contrasts before /api/areas/{code}
     app.include_router(routes.router)
     app.include_router(areas.router)
