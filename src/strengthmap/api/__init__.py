@@ -19,7 +19,7 @@ from strengthmap.storage import Store, open_store
 
 def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     """Build the app over ``store`` (opened from ``settings.database_url`` when not given)."""
-    from strengthmap.api import areas, geography, openreferral, routes, system
+    from strengthmap.api import areas, directory, geography, openreferral, routes, system
     from strengthmap.web import pages
 
     app = FastAPI(
@@ -36,6 +36,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
 
     app.include_router(system.router)
     app.include_router(openreferral.router)  # /openreferral: the ORUK feed
+    app.include_router(directory.router)  # /api/directory: search and editing
     app.include_router(geography.router)  # /api/areas/contrasts before /api/areas/{code}
     app.include_router(routes.router)
     app.include_router(areas.router)
