@@ -574,6 +574,8 @@ def _from_col(kind: str, value: Any) -> Any:
 
 
 def _same_json(a: Any, b: Any) -> bool:
+    if type(a) is type(b) and isinstance(a, str | int | bool):
+        return bool(a == b)
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
