@@ -502,3 +502,36 @@ def test_openapi_tags_and_operation_ids(client: TestClient) -> None:
         "page",
         "per_page",
     } <= params
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_walk_every_endpoint_over_the_leeds_data(
+    data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The Leeds load (with the OSM and NHS assets) published through every endpoint, each
+    answer valid against the UK schemas."""
+    from strengthmap.sources import load_data_dir
+
+    path = tmp_path_factory.mktemp("leeds") / "leeds.sqlite"
+    store = open_store(f"sqlite:///{path}")
+    load_data_dir(store, data_dir, place="Leeds")
+    with store.session() as s:
+        from sqlalchemy import func, select
+
+        from strengthmap.storage import schema
+
+        n_services = s.scalar(
+            select(func.count()).select_from(schema.Service).where(oruk.published(schema.Service))
+        )
+    app = create_app(Settings(database_url=f"sqlite:///{path}"), store=store)
+    with TestClient(app) as c:
+        counts = walk_feed(c, per_page=500)
+        lunch = c.get(
+            "/openreferral/services",
+            params={"proximity": 2000, "lat": NEW_WORTLEY[1], "lon": NEW_WORTLEY[0]},
+        ).json()
+    store.close()
+    assert n_services and counts["services"] == n_services
+    assert counts["locations"] > 0 and counts["taxonomy_terms"] > 0
+    assert lunch["total_items"] > 0  # assets within 2 km of New Wortley
