@@ -41,6 +41,7 @@ def _autogenerate(versions: Path) -> None:
         cfg = alembic_config(engine)
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
+            cfg.attributes["render_for_dialect"] = "postgresql"  # keep the GiST indexes
             command.revision(cfg, message=MESSAGE, autogenerate=True, rev_id="0001")
         engine.dispose()
 

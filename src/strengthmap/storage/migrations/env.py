@@ -19,7 +19,10 @@ def run_migrations_online() -> None:
             target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
-            include_object=include_object_for(connection.dialect.name),
+            # the regenerate script renders for every backend, so it keeps PostgreSQL-only objects
+            include_object=include_object_for(
+                config.attributes.get("render_for_dialect", connection.dialect.name)
+            ),
         )
         with context.begin_transaction():
             context.run_migrations()
