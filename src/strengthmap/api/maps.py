@@ -312,16 +312,26 @@ def _blank(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+def _number(value: Any, kind: Any, name: str) -> Any:
+    """A number from a form field; blank means not given (forms send empty strings)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number, not {value!r}", field=name) from None
+
+
 def service_query(
     store: Store,
     *,
     q: str | None = None,
     taxonomy: list[str] | None = None,
     kind: str | None = None,
-    age: int | None = None,
+    age: int | str | None = None,
     free: bool | None = None,
     near: str | None = None,
-    radius_m: float | None = None,
+    radius_m: float | str | None = None,
     area: str | None = None,
     day: str | None = None,
     time: str | None = None,
@@ -338,6 +348,8 @@ def service_query(
     ``LON,LAT`` (``parse_near``), with ``radius_m`` defaulting to 1,500 m.
     """
     day, start_time, end_time = _blank(day), _blank(start_time), _blank(end_time)
+    age_n = _number(age, int, "age")
+    radius_n = _number(radius_m, float, "radius_m")
     time = _blank(time)
     if time:
         if time not in TIMES_OF_DAY:
@@ -361,10 +373,10 @@ def service_query(
         text=_blank(q),
         taxonomy_term_ids=terms,
         kind=_blank(kind),
-        age=age,
+        age=age_n,
         free=free,
         near=point,
-        radius_m=(radius_m or 1500.0) if point is not None else None,
+        radius_m=(radius_n or 1500.0) if point is not None else None,
         area_code=_blank(area),
         day=day,
         start_time=start_time,
@@ -413,10 +425,10 @@ def assets_geojson(
     q: str | None = Query(None, description="Free text"),
     taxonomy: list[str] | None = Query(None, description="Taxonomy term ids, codes or names"),
     kind: str | None = Query(None, description="ABCD kind"),
-    age: int | None = Query(None),
+    age: str | None = Query(None, description="Age of the person (whole years)"),
     free: bool | None = Query(None),
     near: str | None = Query(None, description="Postcode or LON,LAT"),
-    radius_m: float | None = Query(None),
+    radius_m: str | None = Query(None, description="Metres from near (default 1500)"),
     area: str | None = Query(None, description="Area code"),
     day: str | None = Query(None, description="mon..sun or a date"),
     time: str | None = Query(None, description="morning | afternoon | evening"),
