@@ -44,7 +44,11 @@ PUBLIC_PAGES = {
     "about-data": "/about/data",
     "login": "/login",
 }
-PRIVATE_PAGES = {"admin": ("admin", "/admin"), "edit": ("editor", "/edit")}
+PRIVATE_PAGES = {
+    "admin": ("admin", "/admin"),
+    "edit": ("editor", "/edit"),
+    "edit-service": ("editor", f"/edit/services/{LUNCH_ID}"),
+}
 
 
 def _check_page(v: Visit, name: str, path: str, width: str) -> list[str]:
@@ -313,9 +317,23 @@ def test_script_payloads_in_editable_fields_render_inert(
         max_redirects=0,
     )  # fmt: skip
     assert r.status == 303
+    # every editable text field of the editor's service form
+    from strengthmap.web.editor import SERVICE_FIELDS
+
+    form = {"csrf_token": token, "abcd_kind": "culture", "status": "active"}
+    for name, _label, kind, _help in SERVICE_FIELDS:
+        if kind in ("text", "textarea", "url", "email"):
+            form[name] = f"{name} {evil}"
+    form["url"] = "javascript:window.__xss=1"
+    r = visit.page.request.post(visit.base + "/edit/services", form=form, max_redirects=0)
+    assert r.status == 303, r.text()
+    edited = r.headers["location"].rsplit("/", 1)[1]
+    visit.goto(f"/edit/services/{edited}")
+    assert visit.page.input_value("#f-name") == form["name"]  # round-trips as text
     dialogs: list[str] = []
     visit.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    for path in (f"/services/{sid}", "/directory?q=evil", "/admin", "/map"):
+    for path in (f"/services/{sid}", f"/services/{edited}", f"/edit/services/{edited}",
+                 "/directory?q=evil", "/admin", "/map", "/edit"):  # fmt: skip
         visit.goto(path)
         if path in ("/directory?q=evil", "/map"):  # open the asset's popup on the map
             marker = f".leaflet-container [data-asset='{sid}']"
@@ -325,5 +343,7 @@ def test_script_payloads_in_editable_fields_render_inert(
         assert visit.page.evaluate("() => window.__xss") is None, path
         assert visit.page.locator("main script").count() == 0, path
         assert visit.page.locator("main img[src=x], .leaflet-popup img[src=x]").count() == 0, path
-        assert PAYLOADS[0] in visit.page.inner_text("body"), path  # shown as text
+        assert visit.page.locator("a[href^='javascript']").count() == 0, path
+        if not path.startswith("/edit/"):  # (in the form the payload is an input's value)
+            assert PAYLOADS[0] in visit.page.inner_text("body"), path  # shown as text
     assert dialogs == []

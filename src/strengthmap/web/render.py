@@ -17,6 +17,19 @@ from fastapi.templating import Jinja2Templates
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
+
+def safe_url(value: object) -> str | None:
+    """The URL if it is http(s) or mailto, else None: a stored ``javascript:`` link never renders.
+
+    >>> safe_url("https://example.org"), safe_url("javascript:alert(1)")
+    ('https://example.org', None)
+    """
+    text = str(value or "").strip()
+    return text if text.lower().startswith(("https://", "http://", "mailto:")) else None
+
+
+templates.env.filters["safe_url"] = safe_url
+
 #: What must be shown wherever the data is shown (see ../shared/data/SOURCES.md).
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0: "
