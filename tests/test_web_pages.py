@@ -1,0 +1,127 @@
+"""The web layer in-process (no browser): map GeoJSON against an independent reading of the
+source CSVs, the users CLI, cookies' flags, and errors as HTML for browsers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from strengthmap import accounts
+from strengthmap.api import create_app
+from strengthmap.settings import Settings
+from strengthmap.storage import Store, open_store
+
+
+@pytest.fixture(scope="module")
+def leeds(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Any:
+    from strengthmap.sources import load_data_dir
+
+    path = tmp_path_factory.mktemp("webpages") / "leeds.sqlite"
+    store = open_store(f"sqlite:///{path}")
+    load_data_dir(store, data_dir, place="Leeds")
+    yield store
+    store.close()
+
+
+def _client(store: Store) -> TestClient:
+    return TestClient(create_app(Settings(database_url=str(store.url)), store=store))
+
+
+def test_imd_deciles_on_the_map_equal_the_published_file(leeds: Store, data_dir: Path) -> None:
+    fc = _client(leeds).get("/api/areas.geojson?indicator=health_decile").json()
+    assert len(fc["features"]) == 482
+    src = pd.read_csv(data_dir / "imd" / "leeds_imd2019_lsoa2011.csv")
+    want = dict(zip(src.lsoa11cd, src.health_decile, strict=True))
+    got = {f["properties"]["code"]: f["properties"]["value"] for f in fc["features"]}
+    assert got == {k: float(v) for k, v in want.items()}
+    assert all(f["properties"]["class"] == int(f["properties"]["value"]) for f in fc["features"])
+
+
+def test_life_expectancy_on_lsoas_is_their_msoa_value(leeds: Store, data_dir: Path) -> None:
+    fc = _client(leeds).get("/api/areas.geojson?indicator=le_female").json()
+    le = pd.read_csv(data_dir / "life_expectancy" / "leeds_le_birth_msoa2011_2016_2020.csv")
+    le = le[le.sex.str.lower().str.startswith("f")]
+    by_msoa = dict(zip(le.msoa11cd, le.le_birth, strict=True))
+    look = pd.read_csv(data_dir / "lookups" / "leeds_lsoa2011_to_msoa2011.csv")
+    parent = dict(zip(look.lsoa11_code, look.msoa11_code, strict=True))
+    n_none = 0
+    for f in fc["features"]:
+        want = by_msoa[parent[f["properties"]["code"]]]
+        got = f["properties"]["value"]
+        if pd.isna(want):
+            assert got is None and f["properties"]["class"] is None
+            n_none += 1
+        else:
+            assert got == pytest.approx(want)
+    assert n_none > 0  # suppressed MSOAs stay grey, never filled in
+    # quintile classes: each holds about a fifth of the areas with a value
+    counts = pd.Series([f["properties"]["class"] for f in fc["features"]]).value_counts()
+    assert set(counts.index) == {1, 2, 3, 4, 5}
+    assert counts.min() >= 0.1 * (482 - n_none)
+
+
+def test_unknown_indicator_is_a_422_naming_the_field(leeds: Store) -> None:
+    r = _client(leeds).get("/api/areas.geojson?indicator=wealth")
+    assert r.status_code == 422 and r.json()["field"] == "indicator"
+
+
+def test_errors_are_html_for_browsers_and_json_for_the_api(leeds: Store) -> None:
+    c = _client(leeds)
+    page = c.get("/areas/E01999999", headers={"accept": "text/html"})
+    assert page.status_code == 404 and "<h1>Not found</h1>" in page.text
+    api = c.get("/api/areas.geojson?indicator=wealth", headers={"accept": "text/html"})
+    assert api.headers["content-type"].startswith("application/json")
+
+
+def test_cookies_are_http_only_same_site_and_secure_over_https(sqlite_store: Store) -> None:
+    accounts.create_user(sqlite_store, "a@example.org", password="p" * 12, role="editor")
+    app = create_app(Settings(database_url="sqlite://"), store=sqlite_store)
+    c = TestClient(app, base_url="https://testserver")
+    c.get("/login")
+    token = accounts.csrf_token(app.state.settings.secret_key, c.cookies["sm_csrf"])
+    r = c.post("/login", data={"email": "a@example.org", "password": "p" * 12, "csrf_token": token},
+               follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_login_is_rate_limited(sqlite_store: Store) -> None:
+    accounts.create_user(sqlite_store, "b@example.org", password="p" * 12)
+    app = create_app(Settings(database_url="sqlite://"), store=sqlite_store)
+    c = TestClient(app)
+    c.get("/login")
+    token = accounts.csrf_token(app.state.settings.secret_key, c.cookies["sm_csrf"])
+    statuses = [
+        c.post(
+            "/login",
+            data={"email": "b@example.org", "password": "wrong", "csrf_token": token},
+            follow_redirects=False,
+        ).status_code
+        for _ in range(6)
+    ]
+    assert statuses == [401] * 5 + [429]
+
+
+def test_users_cli_create_list_disable(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from strengthmap.cli import app as cli_app
+
+    db = f"sqlite:///{tmp_path / 'u.sqlite'}"
+    run = CliRunner().invoke
+    r = run(cli_app, ["--database", db, "users", "create", "c@example.org", "--role", "admin",
+                      "--password-stdin"], input="a good long password\n")  # fmt: skip
+    assert r.exit_code == 0, r.output
+    r = run(cli_app, ["--database", db, "users", "list", "--json"])
+    assert '"role": "admin"' in r.stdout
+    r = run(cli_app, ["--database", db, "users", "disable", "c@example.org"])
+    assert r.exit_code == 0
+    store = open_store(db)
+    assert accounts.get_user(store, "c@example.org").disabled
+    store.close()
