@@ -8,7 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from strengthmap.cli.common import console, print_json, state
+from strengthmap.cli.common import console, err_console, print_json, state
 from strengthmap.sources import LoadReport, load_data_dir
 from strengthmap.storage import Store
 
@@ -85,14 +85,16 @@ def download(
         None,
         "--base-url",
         envvar="STRENGTHMAP_DATA_BASE_URL",
-        help="Mirror to fetch from (the manifest's paths are appended).",
+        help="Mirror of the data directory to fetch every file from (the manifest's paths are "
+        "appended). Without one, files published byte for byte at a pinned upstream URL come "
+        "from there, and the files made for this project are listed as needing a mirror.",
     ),
     dest: Path | None = typer.Option(
         None, "--dest", help="Folder to write into (default: the data directory)."
     ),
 ) -> None:
     """Fetch the data files listed in the manifest (resumable; sizes and SHA-256 verified)."""
-    from strengthmap.sources.download import download_data
+    from strengthmap.sources.download import MIRROR_HELP, NEEDS_MIRROR, download_data
 
     st = state(ctx)
     target = dest or st.settings.data_dir
@@ -106,8 +108,17 @@ def download(
 
         results = download_data(target, base_url=base_url, place=place, progress=progress)
     table = Table(title=f"Downloaded into {target}")
-    for col in ("file", "bytes", "status"):
-        table.add_column(col)
+    for col in ("file", "bytes", "status", "from"):
+        table.add_column(col, justify="right" if col == "bytes" else "left")
     for r in results:
-        table.add_row(r.path, f"{r.size:,}", r.status)
+        table.add_row(r.path, f"{r.size:,}", r.status, r.source or "")
     console.print(table)
+    missing = [r.path for r in results if r.status == NEEDS_MIRROR]
+    if missing:
+        err_console.print(
+            f"{len(missing)} of {len(results)} files were not downloaded (no mirror given):\n"
+            + "".join(f"  {path}\n" for path in missing)
+            + MIRROR_HELP,
+            markup=False,
+            highlight=False,
+        )

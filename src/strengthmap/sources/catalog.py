@@ -8,7 +8,10 @@ Example:
     >>> entry.reader
     'strengthmap.sources.imd.read_imd'
 
-Attribution texts are those ``shared/data/SOURCES.md`` asks for, word for word.
+Attribution texts are those ``shared/data/SOURCES.md`` asks for, word for word. ``download_url``
+is set only where the file is a byte-for-byte copy of one at a pinned upstream URL (the three
+IoD2019 files); the others are Leeds extracts made for this project (filtered, merged, converted),
+which ``strengthmap data download`` fetches from a mirror of the data directory (``--base-url``).
 """
 
 from __future__ import annotations
@@ -54,6 +57,11 @@ _ENERGY = (
     "https://github.com/anetobradley/energy_flex/blob/709f2f8b79a86e273a86f6c7324f4fc2b1aeeefd/"
     "02-EnergyModel/Energy_Intensity_Analysis/data/imd/"
 )
+# the same files as raw bytes at the same commit (the IoD2019 CSVs are stored there gzipped)
+_ENERGY_RAW = (
+    "https://raw.githubusercontent.com/anetobradley/energy_flex/"
+    "709f2f8b79a86e273a86f6c7324f4fc2b1aeeefd/02-EnergyModel/Energy_Intensity_Analysis/data/imd/"
+)
 _IMD_PKG = "https://github.com/humaniverse/IMD/blob/2f6c9050afee99a40041eb63b02b6b0c58850704/"
 _BCC = (
     "https://github.com/BCC-PHM/REQ-unemp-life-exp/blob/3e74cdec77df4c120d3fb9d3429e3c0a9424cd08/"
@@ -87,6 +95,9 @@ class CatalogEntry:
     england_wide: bool = False  # filtered to the place when loaded for a place
     role: str = "primary"  # primary | crosscheck (read, validated, compared; not written)
     published: str | None = None
+    # a pinned URL serving this exact file byte for byte (``data download``'s default source);
+    # None for the Leeds extracts made for this project, which only a mirror of the data serves
+    download_url: str | None = None
 
     def attribution_lines(self) -> list[str]:
         return [self.attribution]
@@ -123,19 +134,22 @@ CATALOG: tuple[CatalogEntry, ...] = (
                  f"{_B}.read_boundaries", f"{_B}.load_boundaries", "boundaries_ward2022"),
     CatalogEntry("imd2019_file2", "imd/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
                  "English Indices of Deprivation 2019, File 2: domains of deprivation (ranks, deciles)",
-                 MHCLG, OGL, ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_2_-_IoD2019_Domains_of_Deprivation.csv",
-                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", england_wide=True, published="2019-09-26"),
+                 MHCLG, OGL, ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
+                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", england_wide=True, published="2019-09-26",
+                 download_url=_ENERGY_RAW + "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz"),
     CatalogEntry("imd2019_file1", "imd/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz",
                  "English Indices of Deprivation 2019, File 1: Index of Multiple Deprivation",
-                 MHCLG, OGL, ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv",
-                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", england_wide=True, published="2019-09-26"),
+                 MHCLG, OGL, ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz",
+                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", england_wide=True, published="2019-09-26",
+                 download_url=_ENERGY_RAW + "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"),
     CatalogEntry("imd2019_file6", "imd/File_6_-_IoD2019_Population_Denominators.csv.gz",
                  "English Indices of Deprivation 2019, File 6: population denominators (mid-2015)",
-                 MHCLG, OGL, ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_6_-_IoD2019_Population_Denominators.csv",
-                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", england_wide=True, published="2019-09-26"),
+                 MHCLG, OGL, ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_6_-_IoD2019_Population_Denominators.csv.gz",
+                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", england_wide=True, published="2019-09-26",
+                 download_url=_ENERGY_RAW + "File_6_-_IoD2019_Population_Denominators.csv.gz"),
     CatalogEntry("imd2019_leeds", "imd/leeds_imd2019_lsoa2011.csv",
                  "English Indices of Deprivation 2019, Files 2 and 6 joined, Leeds", MHCLG, OGL,
-                 ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_2_-_IoD2019_Domains_of_Deprivation.csv",
+                 ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
                  f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", role="crosscheck", published="2019-09-26"),
     CatalogEntry("imd2025", "imd/imd2025_england_lsoa21.csv.gz",
                  "English Indices of Deprivation 2025: ranks, deciles and scores (LSOA 2021)",
