@@ -98,6 +98,45 @@ def postgis_store(_postgis_store: Store) -> Iterator[Store]:
     yield _postgis_store
 
 
+@pytest.fixture(scope="session")
+def _postgis_leeds_store(_postgis_store: Store) -> Iterator[Store]:
+    """A separate PostGIS database (``<test db>_leeds_<pid>``, dropped at the end) for real data
+    loaded once per session: ``postgis_store`` truncates the test database before each test,
+    never this one, and the pid keeps concurrent pytest runs apart."""
+    url = _postgis_store.engine.url.set(
+        database=f"{_postgis_store.engine.url.database}_leeds_{os.getpid()}"
+    )
+    admin = _postgis_store.engine.execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    store = open_store(url.render_as_string(hide_password=False))
+    yield store
+    store.close()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgis"])
+def leeds_store(
+    request: pytest.FixtureRequest, data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """The Leeds data directory (``load_data_dir(place="Leeds")``, assets included) loaded once
+    per backend per session; shared by every test that asks, so tests must not change it."""
+    from strengthmap.sources import load_data_dir
+
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("leeds_store") / "leeds.sqlite"
+        shutil.copy(request.getfixturevalue("_sqlite_template"), path)
+        store = open_store(f"sqlite:///{path}")
+    else:
+        store = request.getfixturevalue("_postgis_leeds_store")
+    load_data_dir(store, data_dir, place="Leeds")
+    yield store
+    if request.param == "sqlite":
+        store.close()
+
+
 @pytest.fixture(params=["sqlite", "postgis"])
 def store(request: pytest.FixtureRequest) -> Store:
     """The store, once on SQLite and once on PostGIS."""

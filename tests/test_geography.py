@@ -12,7 +12,6 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
-from fixtures.routes.shared import ensure_seeded, leeds_store_fixture
 from strengthmap.cli import main
 from strengthmap.errors import InputError, NotFound
 from strengthmap.geography import (
@@ -25,12 +24,11 @@ from strengthmap.geography import (
 )
 from strengthmap.storage import Store, schema
 
-leeds_store = pytest.fixture(scope="module", params=["sqlite", "postgis"])(leeds_store_fixture)
-
 
 @pytest.fixture
-def leeds(leeds_store: Store, data_dir: Path) -> Store:
-    return ensure_seeded(leeds_store, data_dir)
+def leeds(leeds_store: Store) -> Store:
+    """The Leeds store loaded once per backend per session (``leeds_store`` in conftest)."""
+    return leeds_store
 
 
 @pytest.fixture(scope="module")

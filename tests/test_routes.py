@@ -6,8 +6,10 @@ sampled points on the boundary files, merged with the IMD and life-expectancy CS
 
 from __future__ import annotations
 
+import itertools
 import json
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,9 +19,8 @@ import pandas as pd
 import pytest
 import shapely
 from fastapi.testclient import TestClient
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 
-from fixtures.routes.shared import ensure_seeded, leeds_store_fixture
 from strengthmap.cli import main
 from strengthmap.errors import InputError
 from strengthmap.routes import (
@@ -39,12 +40,11 @@ WALK = (
     "Wellington Road@-1.5640,53.7960;Wortley Lane@-1.5700,53.7935;New Wortley@-1.5790,53.7940"
 )
 
-leeds_store = pytest.fixture(scope="module", params=["sqlite", "postgis"])(leeds_store_fixture)
-
 
 @pytest.fixture
-def leeds(leeds_store: Store, data_dir: Path) -> Store:
-    return ensure_seeded(leeds_store, data_dir)
+def leeds(leeds_store: Store) -> Store:
+    """The Leeds store loaded once per backend per session (``leeds_store`` in conftest)."""
+    return leeds_store
 
 
 def independent(points: list[dict], data_dir: Path, release: int) -> pd.DataFrame:
@@ -278,25 +278,148 @@ def test_gtfs_input(tmp_path: Path) -> None:
 
 
 @pytest.mark.realdata
-def test_gtfs_profile_and_assets_within(leeds: Store, tmp_path: Path) -> None:
-    prof = profile_route(
-        leeds, route_from_gtfs(_gtfs(tmp_path / "feed.zip"), "R7"), every_m=400, radius_m=300
-    )
+def test_gtfs_profile(leeds: Store, tmp_path: Path) -> None:
+    prof = profile_route(leeds, route_from_gtfs(_gtfs(tmp_path / "feed.zip"), "R7"), every_m=400)
     stops = prof.stops
     assert [s["name"] for s in stops] == ["Centre", "Harehills"]
     assert stops[0]["distance_m"] == 0 and stops[-1]["distance_m"] == prof.summary["length_m"]
-    before = [p["assets_within"] for p in prof.points]
-    with leeds.transaction() as s:
-        s.add(schema.Location(name="test hall", latitude=53.7966, longitude=-1.5478))
-    try:
-        after = profile_route(
-            leeds, route_from_gtfs(_gtfs(tmp_path / "feed.zip"), "R7"), every_m=400, radius_m=300
+    assert all("assets_within" not in p for p in prof.points)  # only with radius_m
+
+
+def _brute_force_assets(store: Store, points: list[dict], radius_m: float) -> list[list]:
+    """Every (point, located asset) pair measured with Geod.inv: no tree, no projection."""
+    with store.engine.connect() as conn:
+        locs = pd.read_sql(
+            "SELECT name, abcd_kind, longitude, latitude FROM location "
+            "WHERE longitude IS NOT NULL AND latitude IS NOT NULL AND retired_at IS NULL",
+            conn,
         )
-        assert after.points[0]["assets_within"] == before[0] + 1
-        assert after.points[-1]["assets_within"] == before[-1]
-    finally:
-        with leeds.transaction() as s:
-            s.query(schema.Location).filter(schema.Location.name == "test hall").delete()
+    geod = Geod(ellps="WGS84")
+    out = []
+    for p in points:
+        _, _, d = geod.inv(
+            np.full(len(locs), p["lon"]),
+            np.full(len(locs), p["lat"]),
+            locs.longitude,
+            locs.latitude,
+        )
+        near = sorted(
+            (round(float(m), 1), n, k)
+            for m, n, k in zip(d, locs.name, locs.abcd_kind, strict=True)
+            if m <= radius_m
+        )
+        out.append(near)
+    return out
+
+
+@pytest.mark.realdata
+def test_assets_along_the_walk_match_brute_force(leeds: Store, data_dir: Path) -> None:
+    prof = profile_route(leeds, WALK, every_m=100, radius_m=250)
+    pts = prof.points
+    ref = _brute_force_assets(leeds, pts, 250)
+    for p, near in zip(pts, ref, strict=True):
+        aw = p["assets_within"]
+        assert aw["count"] == len(near)
+        got = [(a["distance_m"], a["name"], a["abcd_kind"]) for a in aw["nearest"]]
+        assert len(got) == min(3, len(near))
+        # the nearest, in order (the JSON lon/lat are rounded to 1e-6 degrees: 0.1 m)
+        assert [g[0] for g in got] == pytest.approx([n[0] for n in near[: len(got)]], abs=0.2)
+        assert {g[1:] for g in got} <= {n[1:] for n in near}
+        assert all(a["abcd_kind"] in schema.ABCD_KINDS for a in aw["nearest"])
+    # the walk from the station to New Wortley passes community assets (OSM and NHS ODS)
+    station = pts[0]
+    assert station["name"] == "Leeds station" and station["assets_within"]["count"] > 0
+    s = prof.summary
+    assert s["radius_m"] == 250
+    assert s["assets_within_max"] == max(len(n) for n in ref)
+    assert s["assets_near_route"] == sum(s["assets_near_route_by_kind"].values()) > 0
+    osm = gpd.read_file(data_dir / "assets" / "leeds_central_osm_community_pois_2022.geojson")
+    ods = pd.read_csv(
+        data_dir / "assets" / "leeds_gp_and_prescribing_sites_epraccur_2025-05.csv", dtype=str
+    )
+    known = {n.casefold() for n in [*osm["name"].dropna(), *ods["name"].dropna()]}
+    named = {a["name"] for p in pts for a in p["assets_within"]["nearest"]}
+    assert named and all(n.casefold() in known for n in named)
+    assert any("OpenStreetMap" in a for a in s["attribution"])
+    with pytest.raises(InputError, match="radius"):
+        profile_route(leeds, WALK, radius_m=-5)
+
+
+def test_assets_within_counts_retires_and_refreshes(store: Store) -> None:
+    """Small rows written here: one MSOA, assets near and far; retired ones are not counted and
+    a new location is seen by the next profile (the cached data is refreshed)."""
+    with store.transaction() as s:
+        s.add(schema.Area(code="E02000001", name="M", level="msoa", vintage=2011,
+                          geometry=shapely.box(-1.60, 53.78, -1.50, 53.82)))  # fmt: skip
+        s.add(
+            schema.Location(
+                name="hall", abcd_kind="physical_space", latitude=53.8001, longitude=-1.5500
+            )
+        )
+        s.add(
+            schema.Location(name="cafe", abcd_kind="economy", latitude=53.8000, longitude=-1.5520)
+        )
+        s.add(schema.Location(name="gone", abcd_kind="association", latitude=53.8000, longitude=-1.5501,
+                              retired_at=datetime(2025, 1, 1)))  # fmt: skip
+        s.add(schema.Location(name="far", abcd_kind="culture", latitude=53.8100, longitude=-1.5500))
+        s.add(schema.Location(name="unplaced", abcd_kind="culture"))
+    line = "A@-1.5500,53.8000;B@-1.5400,53.8000"
+    prof = profile_route(store, line, every_m=1000, radius_m=200)
+    a = prof.points[0]["assets_within"]
+    # hall 11 m, cafe 131 m; "gone" is retired, "far" is 1.1 km away, "unplaced" has no point
+    assert a["count"] == 2
+    assert [(n["name"], n["abcd_kind"]) for n in a["nearest"]] == [
+        ("hall", "physical_space"),
+        ("cafe", "economy"),
+    ]
+    assert a["nearest"][0]["distance_m"] == pytest.approx(11.1, abs=0.1)
+    assert prof.points[-1]["assets_within"] == {"count": 0, "nearest": []}
+    assert prof.summary["assets_near_route_by_kind"] == {"economy": 1, "physical_space": 1}
+    assert (
+        profile_route(store, line, every_m=1000, radius_m=200, assets_nearest=1).points[0][
+            "assets_within"
+        ]["nearest"][0]["name"]
+        == "hall"
+    )
+    with store.transaction() as s:
+        s.add(
+            schema.Location(name="new", abcd_kind="individual", latitude=53.8000, longitude=-1.5499)
+        )
+    again = profile_route(store, line, every_m=1000, radius_m=200).points[0]["assets_within"]
+    assert again["count"] == 3 and again["nearest"][0]["name"] == "new"
+
+
+@pytest.mark.realdata
+def test_largest_changes_one_list_per_measure(leeds: Store) -> None:
+    s = profile_route(leeds, BUS, every_m=500, imd_release=2019)
+    summary = s.summary
+    for key, seq in (("largest_stop_changes", s.stops), ("largest_point_changes", s.points)):
+        by = summary[f"{key}_by_measure"]
+        assert set(by) == {
+            "life_expectancy_male",
+            "life_expectancy_female",
+            "imd_decile",
+            "imd_rank",
+        }
+        for measure, changes in by.items():
+            # independent: every consecutive pair with both values, its change, largest first
+            def val(p: dict, m: str = measure) -> float | None:
+                return p["life_expectancy"][m[16:]]["value"] if m.startswith("life") else p[m]
+
+            diffs = sorted(
+                (abs(val(b) - val(a)) for a, b in itertools.pairwise(seq)
+                 if val(a) is not None and val(b) is not None and val(a) != val(b)),
+                reverse=True,
+            )  # fmt: skip
+            assert [abs(c["change"]) for c in changes] == pytest.approx(diffs[:5], abs=1e-3)
+            assert all(c["measure"] == measure for c in changes)
+        # the old key stays: the per-measure lists taken in turn (years never ranked against deciles)
+        merged = summary[key]
+        assert len(merged) == min(5, sum(len(v) for m, v in by.items() if m != "imd_rank"))
+        for m in ("life_expectancy_male", "life_expectancy_female", "imd_decile"):
+            mine = [c for c in merged if c["measure"] == m]
+            assert mine == by[m][: len(mine)]
+    assert summary["largest_point_changes_by_measure"]["imd_decile"]
 
 
 @pytest.mark.realdata
@@ -314,7 +437,11 @@ def test_profile_every_and_release_errors(leeds: Store) -> None:
 
 @pytest.mark.realdata
 def test_cli_and_api(
-    leeds: Store, data_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    leeds: Store,
+    data_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url = leeds.url.render_as_string(hide_password=False)
     rc = main(["--database", url, "--data", str(data_dir), "route", "profile", "--waypoints", BUS,
@@ -328,6 +455,19 @@ def test_cli_and_api(
     assert rc == 2 and "swapped" in capsys.readouterr().err.replace("\n", " ")
     rc = main(["--database", url, "route", "profile", "--waypoints", BUS])
     assert rc == 0 and "Route profile" in capsys.readouterr().out
+    rc = main(["--database", url, "route", "profile", "--waypoints", WALK, "--every", "250",
+               "--assets-radius-m", "250", "--json"])  # fmt: skip
+    walk = json.loads(capsys.readouterr().out)
+    assert rc == 0 and walk == profile_route(leeds, WALK, every_m=250, radius_m=250).to_dict()
+    assert walk["points"][0]["assets_within"]["count"] > 0
+    monkeypatch.setenv("COLUMNS", "400")  # rich must not wrap the asset names
+    rc = main(["--database", url, "route", "profile", "--waypoints", WALK, "--assets-radius-m", "250"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert (
+        rc == 0
+        and "assets ≤250 m" in out
+        and walk["points"][0]["assets_within"]["nearest"][0]["name"] in out
+    )
 
     from strengthmap.api import create_app
     from strengthmap.settings import Settings
@@ -337,5 +477,9 @@ def test_cli_and_api(
         "/api/routes/profile", params={"waypoints": BUS, "every": 500, "imd_release": 2019}
     )
     assert r.status_code == 200 and r.json() == doc
+    r = client.get("/api/routes/profile", params={"waypoints": WALK, "every": 250, "assets_radius_m": 250})  # fmt: skip
+    assert r.status_code == 200 and r.json() == walk
+    r = client.get("/api/routes/profile", params={"waypoints": WALK, "assets_radius_m": 0})
+    assert r.status_code == 422 and "radius" in r.json()["message"]
     r = client.get("/api/routes/profile", params={"waypoints": "A@430000,433000;B@431000,434000"})
     assert r.status_code == 422 and "OSGB36" in r.json()["message"]

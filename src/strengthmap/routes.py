@@ -23,6 +23,7 @@ import json
 import math
 import weakref
 import zipfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -447,6 +448,98 @@ def as_route(
 
 
 @dataclass
+class Assets:
+    """The directory's located assets (``Location`` rows with latitude/longitude, not retired):
+    lon/lat degrees, name, ABCD kind, and the attribution of the dataset each came from."""
+
+    lonlat: np.ndarray  # shape (n, 2), degrees
+    names: list[str | None]
+    kinds: list[str | None]
+    sources: list[str | None]
+    attribution: dict[str, str]  # dataset id -> attribution text
+
+    @classmethod
+    def from_store(cls, store: Store) -> Assets:
+        with store.session() as session:
+            rows = session.execute(
+                select(
+                    schema.Location.longitude,
+                    schema.Location.latitude,
+                    schema.Location.name,
+                    schema.Location.abcd_kind,
+                    schema.Location.source,
+                )
+                .where(
+                    schema.Location.longitude.is_not(None),
+                    schema.Location.latitude.is_not(None),
+                    schema.Location.retired_at.is_(None),
+                )
+                .order_by(schema.Location.id)
+            ).all()
+            used = {r.source for r in rows if r.source}
+            attribution = {
+                d.id: d.attribution
+                for d in session.scalars(select(schema.Dataset).where(schema.Dataset.id.in_(used)))
+                if d.attribution
+            }
+        lonlat = np.array([(r.longitude, r.latitude) for r in rows], dtype=float).reshape(-1, 2)
+        return cls(
+            lonlat,
+            [r.name for r in rows],
+            [r.abcd_kind for r in rows],
+            [r.source for r in rows],
+            attribution,
+        )
+
+    def __len__(self) -> int:
+        return len(self.lonlat)
+
+    def within(
+        self, lon: np.ndarray, lat: np.ndarray, radius_m: float
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each point: the indexes of the assets within ``radius_m`` metres (ellipsoid
+        distance, WGS84) and their distances, nearest first (ties by index).
+
+        Candidates come from a k-d tree in a local azimuthal equidistant projection (centred on
+        the points, searched with a 1% + 1 m margin for its distortion); each candidate is then
+        measured exactly on the ellipsoid, so the result equals a brute-force ``Geod.inv`` test.
+        """
+        empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=float))
+        if not len(self) or not len(lon):
+            return [empty for _ in range(len(lon))]
+        from pyproj import CRS, Transformer
+        from scipy.spatial import cKDTree
+
+        lon0, lat0 = float(np.mean(lon)), float(np.mean(lat))
+        aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m")
+        to_m = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
+        ax, ay = to_m.transform(self.lonlat[:, 0], self.lonlat[:, 1])
+        px, py = to_m.transform(lon, lat)
+        tree = cKDTree(np.column_stack([ax, ay]))
+        cands = tree.query_ball_point(np.column_stack([px, py]), r=radius_m * 1.01 + 1.0)
+        out: list[tuple[np.ndarray, np.ndarray]] = []
+        for i, cand in enumerate(cands):
+            if not cand:
+                out.append(empty)
+                continue
+            idx = np.asarray(cand, dtype=np.int64)
+            _, _, d = GEOD.inv(
+                np.full(len(idx), lon[i]), np.full(len(idx), lat[i]),
+                self.lonlat[idx, 0], self.lonlat[idx, 1],
+            )  # fmt: skip
+            d = np.atleast_1d(np.asarray(d, dtype=float))
+            keep = d <= radius_m
+            idx, d = idx[keep], d[keep]
+            order = np.lexsort((idx, d))
+            out.append((idx[order], d[order]))
+        return out
+
+
+#: How many of the nearest assets each point lists (all are counted).
+ASSETS_NEAREST = 3
+
+
+@dataclass
 class ProfileData:
     """Area indexes and indicator tables for profiling, built once per store and IMD release."""
 
@@ -455,7 +548,7 @@ class ProfileData:
     msoa: AreaIndex | None
     imd: dict[str, tuple[int, int, int]]
     le: dict[str, dict[str, Estimate]]
-    assets_lonlat: np.ndarray | None = None
+    assets: Assets | None = None
 
     @classmethod
     def from_store(cls, store: Store, imd_release: int | None = None) -> ProfileData:
@@ -483,14 +576,7 @@ class ProfileData:
             )
         imd = indicators.imd_by_code(store, imd_release) if imd_release else {}
         le = indicators.life_expectancy(store)
-        with store.session() as session:
-            rows = session.execute(
-                select(schema.Location.longitude, schema.Location.latitude).where(
-                    schema.Location.longitude.is_not(None), schema.Location.latitude.is_not(None)
-                )
-            ).all()
-        assets = np.asarray(rows, dtype=float).reshape(-1, 2)
-        return cls(imd_release, lsoa, msoa, imd, le, assets)
+        return cls(imd_release, lsoa, msoa, imd, le, Assets.from_store(store))
 
 
 _CACHE: weakref.WeakKeyDictionary[Store, dict[tuple[Any, ...], ProfileData]] = (
@@ -503,8 +589,10 @@ def _fingerprint(store: Store) -> tuple[Any, ...]:
         ds = session.execute(
             select(func.count(), func.max(schema.Dataset.loaded_at)).select_from(schema.Dataset)
         ).one()
-        loc = session.execute(select(func.count()).select_from(schema.Location)).scalar_one()
-    return (ds[0], str(ds[1]), loc)
+        loc = session.execute(
+            select(func.count(), func.max(schema.Location.updated_at)).select_from(schema.Location)
+        ).one()
+    return (ds[0], str(ds[1]), loc[0], str(loc[1]))
 
 
 def profile_data(store: Store, imd_release: int | None = None) -> ProfileData:
@@ -574,16 +662,29 @@ def profile_route(
     imd_release: int | None = None,
     radius_m: float | None = None,
     data: ProfileData | None = None,
+    assets_nearest: int = ASSETS_NEAREST,
 ) -> RouteProfile:
     """Profile a route: every stop and a point every ``every_m`` metres, each with its areas,
-    IMD and life expectancy (see the module docstring). ``radius_m`` adds ``assets_within``:
-    directory locations within that many metres of each point. ``data`` reuses loaded indexes
-    (by default they are cached per store).
+    IMD and life expectancy (see the module docstring). ``data`` reuses loaded indexes (by
+    default they are cached per store).
+
+    ``radius_m`` adds ``assets_within`` to each point: ``{"count", "nearest": [{"name",
+    "abcd_kind", "distance_m"}, ...]}``, the directory's located assets (``Location`` rows with
+    latitude/longitude, not retired) within that many metres on the ellipsoid, all counted and
+    the ``assets_nearest`` nearest listed.
+
+    Example:
+        >>> walk = "Leeds station@-1.5477,53.7951;New Wortley@-1.5790,53.7940"
+        >>> p = profile_route(store, walk, every_m=250, radius_m=250)       # doctest: +SKIP
+        >>> p.points[0]["assets_within"]["count"] > 0                        # doctest: +SKIP
+        True
     """
     if not (every_m > 0 and math.isfinite(every_m)):
         raise InputError("--every must be a positive number of metres", field="every_m")
     if radius_m is not None and not (radius_m > 0 and math.isfinite(radius_m)):
         raise InputError("radius must be a positive number of metres", field="radius_m")
+    if assets_nearest < 0:
+        raise InputError("assets_nearest must be 0 or more", field="assets_nearest")
     route = as_route(line_or_input)
     data = data or profile_data(store, imd_release)
 
@@ -625,9 +726,10 @@ def profile_route(
     msoa = (
         data.msoa.locate(lon, lat) if data.msoa is not None else np.full(len(lon), OUTSIDE, object)
     )
-    assets = None
+    within = None
     if radius_m is not None:
-        assets = _count_within(lon, lat, data.assets_lonlat, radius_m)
+        found = data.assets or Assets(np.zeros((0, 2)), [], [], [], {})
+        within = found.within(lon, lat, radius_m)
 
     empty = {"value": None, "lower": None, "upper": None}
     points: list[dict[str, Any]] = []
@@ -669,32 +771,28 @@ def profile_route(
         }
         if stop and stop.code:
             point["stop_code"] = stop.code
-        if assets is not None:
-            point["assets_within"] = int(assets[i])
+        if within is not None:
+            idx, d = within[i]
+            point["assets_within"] = {
+                "count": len(idx),
+                "nearest": [
+                    {"name": found.names[j], "abcd_kind": found.kinds[j], "distance_m": round(float(m), 1)}
+                    for j, m in zip(idx[:assets_nearest], d[:assets_nearest], strict=True)
+                ],
+            }  # fmt: skip
         points.append(point)
     summary = _summary(points, route, data, total, every_m, radius_m)
+    if within is not None:
+        # distinct assets within the radius of any point, by ABCD kind
+        near_any = sorted({int(j) for idx, _ in within for j in idx})
+        kinds = Counter(found.kinds[j] or "unknown" for j in near_any)
+        summary["assets_near_route"] = len(near_any)
+        summary["assets_near_route_by_kind"] = dict(sorted(kinds.items()))
+        # the licence of every dataset an asset within the radius came from
+        used = sorted({src for j in near_any if (src := found.sources[j])})
+        extra = [found.attribution[u] for u in used if u in found.attribution]
+        summary["attribution"] += [a for a in extra if a not in summary["attribution"]]
     return RouteProfile(points, summary, route)
-
-
-def _count_within(
-    lon: np.ndarray, lat: np.ndarray, assets: np.ndarray | None, radius_m: float
-) -> np.ndarray:
-    """How many asset points lie within ``radius_m`` (ellipsoid distance) of each point."""
-    out = np.zeros(len(lon), dtype=np.int64)
-    if assets is None or not len(assets):
-        return out
-    # prefilter by a degree box (generous), then measure on the ellipsoid
-    dlat = radius_m / 110_000 * 1.05
-    for i in range(len(lon)):
-        dlon = dlat / max(math.cos(math.radians(lat[i])), 0.05)
-        box = (np.abs(assets[:, 0] - lon[i]) <= dlon) & (np.abs(assets[:, 1] - lat[i]) <= dlat)
-        if box.any():
-            cand = assets[box]
-            _, _, d = GEOD.inv(
-                np.full(len(cand), lon[i]), np.full(len(cand), lat[i]), cand[:, 0], cand[:, 1]
-            )
-            out[i] = int(np.sum(np.atleast_1d(d) <= radius_m))
-    return out
 
 
 def _ref(p: dict[str, Any]) -> dict[str, Any]:
@@ -706,37 +804,46 @@ def _ref(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _changes(seq: list[dict[str, Any]], limit: int = 5) -> list[dict[str, Any]]:
-    """The largest changes between consecutive points of ``seq`` in LE (each sex) and IMD decile."""
-    out: list[dict[str, Any]] = []
-    for a, b in itertools.pairwise(seq):
-        for sex in SEXES:
-            va, vb = a["life_expectancy"][sex]["value"], b["life_expectancy"][sex]["value"]
+#: The measures of the "largest changes" lists, each in its own unit (years, decile, rank).
+CHANGE_MEASURES = ("life_expectancy_male", "life_expectancy_female", "imd_decile", "imd_rank")
+
+
+def _measure(p: dict[str, Any], measure: str) -> float | None:
+    if measure.startswith("life_expectancy_"):
+        sex = measure.removeprefix("life_expectancy_")
+        value: float | None = p["life_expectancy"][sex]["value"]
+        return value
+    value = p[measure]
+    return value
+
+
+def _changes_by_measure(
+    seq: list[dict[str, Any]], limit: int = 5
+) -> dict[str, list[dict[str, Any]]]:
+    """The largest changes between consecutive points of ``seq``, one list per measure (LE in
+    years for each sex, IMD decile, IMD rank), each ranked by the size of the change (ties: first
+    along the route first). A pair where either side has no value is skipped."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for measure in CHANGE_MEASURES:
+        found: list[dict[str, Any]] = []
+        for a, b in itertools.pairwise(seq):
+            va, vb = _measure(a, measure), _measure(b, measure)
             if va is not None and vb is not None and va != vb:
-                out.append(
-                    {
-                        "measure": f"life_expectancy_{sex}",
-                        "from": _ref(a),
-                        "to": _ref(b),
-                        "change": round(vb - va, 3),
-                    }
-                )
-        if (
-            a["imd_decile"] is not None
-            and b["imd_decile"] is not None
-            and a["imd_decile"] != b["imd_decile"]
-        ):
-            out.append(
-                {
-                    "measure": "imd_decile",
-                    "from": _ref(a),
-                    "to": _ref(b),
-                    "change": b["imd_decile"] - a["imd_decile"],
-                }
-            )
-    # LE in years and deciles are different units: rank each measure's changes, then interleave
-    out.sort(key=lambda c: -abs(c["change"]))
-    return out[:limit]
+                change = round(vb - va, 3) if measure.startswith("life") else vb - va
+                found.append({"measure": measure, "from": _ref(a), "to": _ref(b), "change": change})
+        found.sort(key=lambda c: (-abs(c["change"]), c["from"]["distance_m"]))
+        out[measure] = found[:limit]
+    return out
+
+
+def _interleave(
+    by_measure: dict[str, list[dict[str, Any]]], limit: int = 5
+) -> list[dict[str, Any]]:
+    """One list from the per-measure lists (LE male, LE female, IMD decile), taking each
+    measure's next largest in turn: years and deciles are never ranked against each other."""
+    lists = [by_measure[m] for m in CHANGE_MEASURES if m != "imd_rank"]
+    merged = [c for group in itertools.zip_longest(*lists) for c in group if c is not None]
+    return merged[:limit]
 
 
 def _summary(
@@ -790,6 +897,7 @@ def _summary(
             "points_in_decile_1": sum(1 for p in with_imd if p["imd_decile"] == 1),
         }
     attribution = [ATTRIBUTION_OGL, *route.attribution]
+    stop_changes, point_changes = _changes_by_measure(stops), _changes_by_measure(points)
     summary: dict[str, Any] = {
         "source": route.source,
         "name": route.name,
@@ -810,13 +918,17 @@ def _summary(
         ),
         "life_expectancy": le_summary,
         "imd": imd_summary,
-        "largest_stop_changes": _changes(stops),
-        "largest_point_changes": _changes(points),
+        # kept for compatibility: the per-measure lists interleaved (see ``_interleave``)
+        "largest_stop_changes": _interleave(stop_changes),
+        "largest_point_changes": _interleave(point_changes),
+        # one list per measure, each in its own unit
+        "largest_stop_changes_by_measure": stop_changes,
+        "largest_point_changes_by_measure": point_changes,
         "attribution": attribution,
     }
     if radius_m is not None:
         summary["radius_m"] = radius_m
-        summary["assets_within_max"] = max((p.get("assets_within", 0) for p in points), default=0)
+        summary["assets_within_max"] = max((p["assets_within"]["count"] for p in points), default=0)
     return summary
 
 

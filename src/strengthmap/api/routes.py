@@ -22,7 +22,10 @@ def profile_route(
     stops: str | None = Query(None, description="NaPTAN ATCO codes, comma separated"),
     every: float = Query(250, description="sample every N metres"),
     imd_release: int | None = Query(None, description="2019 or 2025 (default: latest loaded)"),
-    radius_m: float | None = Query(None, description="count directory assets within N metres"),
+    assets_radius_m: float | None = Query(
+        None,
+        description="count directory assets within N metres of each point (and list the nearest)",
+    ),
     store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
@@ -38,6 +41,6 @@ def profile_route(
         assert stops is not None
         route = routes.route_from_stops(stops, settings.data_dir)
     result = routes.profile_route(
-        store, route, every_m=every, imd_release=imd_release, radius_m=radius_m
+        store, route, every_m=every, imd_release=imd_release, radius_m=assets_radius_m
     )
     return result.to_dict()

@@ -32,8 +32,10 @@ def profile(
     imd_release: int | None = typer.Option(
         None, "--imd-release", help="2019 or 2025 (default: latest loaded)."
     ),
-    radius_m: float | None = typer.Option(
-        None, "--radius-m", help="Count directory assets within N metres."
+    assets_radius_m: float | None = typer.Option(
+        None,
+        "--assets-radius-m",
+        help="Count directory assets within N metres of each point (and list the nearest).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     chart: Path | None = typer.Option(
@@ -77,7 +79,7 @@ def profile(
         assert gtfs is not None
         route = routes.route_from_gtfs(gtfs, gtfs_route)
     result = routes.profile_route(
-        st.store(), route, every_m=every, imd_release=imd_release, radius_m=radius_m
+        st.store(), route, every_m=every, imd_release=imd_release, radius_m=assets_radius_m
     )
     if chart is not None:
         from strengthmap.charts import route_chart
@@ -102,24 +104,21 @@ def _print_table(d: dict[str, Any]) -> None:
     table = Table(
         title=f"Route profile: {s['length_m'] / 1000:.1f} km, IMD {s['imd_release']}, every {s['every_m']:g} m"
     )
-    for col in (
-        "km",
-        "stop",
-        "LSOA",
-        "MSOA",
-        "IMD decile",
-        "IMD rank",
-        "LE male",
-        "LE female",
-        "flags",
-    ):
+    assets = "radius_m" in s
+    cols = ["km", "stop", "LSOA", "MSOA", "IMD decile", "IMD rank", "LE male", "LE female"]
+    cols += [f"assets ≤{s['radius_m']:g} m", "nearest"] if assets else []
+    for col in [*cols, "flags"]:
         table.add_column(col)
     for p in d["points"]:
-        table.add_row(
+        row = [
             f"{p['distance_m'] / 1000:.2f}", p["name"] or "", p["lsoa_code"] or "outside", p["msoa_code"] or "outside",
             str(p["imd_decile"] or "–"), str(p["imd_rank"] or "–"),
-            _fmt_le(p["life_expectancy"]["male"]), _fmt_le(p["life_expectancy"]["female"]), ", ".join(p["flags"]),
-        )  # fmt: skip
+            _fmt_le(p["life_expectancy"]["male"]), _fmt_le(p["life_expectancy"]["female"]),
+        ]  # fmt: skip
+        if assets:
+            near = p["assets_within"]["nearest"]
+            row += [str(p["assets_within"]["count"]), ", ".join(f"{a['name']} ({a['abcd_kind']}, {a['distance_m']:.0f} m)" for a in near)]  # fmt: skip
+        table.add_row(*row, ", ".join(p["flags"]))
     console.print(table)
     for sex, le in (s["life_expectancy"] or {}).items():
         if le:
