@@ -59,22 +59,28 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _postgis_store() -> Iterator[Store]:
+    """A database of its own (``<test db>_<pid>``, dropped at the end) on the PostGIS server, so
+    that concurrent pytest runs on one machine never truncate each other's tables."""
     if os.environ.get("STRENGTHMAP_TEST_POSTGIS") == "off":
         pytest.skip("PostGIS tests turned off by STRENGTHMAP_TEST_POSTGIS=off")
     try:
-        store = open_store(POSTGIS_URL, upgrade=False)
-        with store.engine.begin() as conn:
-            # start from nothing: the schema is exactly what the migrations make
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-        store.upgrade()
+        server = open_store(POSTGIS_URL, upgrade=False)
+        admin = server.engine.execution_options(isolation_level="AUTOCOMMIT")
+        url = server.engine.url.set(database=f"{server.engine.url.database}_{os.getpid()}")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+        # the schema is exactly what the migrations make
+        store = open_store(url.render_as_string(hide_password=False))
     except Exception as exc:  # any failure to reach the server is a failure, not a skip
         pytest.fail(
             f"PostGIS at {POSTGIS_URL} is not reachable ({exc}); run scripts/ensure-system.sh"
         )
     yield store
     store.close()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    server.close()
 
 
 def _truncate_all(store: Store) -> None:
@@ -100,12 +106,10 @@ def postgis_store(_postgis_store: Store) -> Iterator[Store]:
 
 @pytest.fixture(scope="session")
 def _postgis_leeds_store(_postgis_store: Store) -> Iterator[Store]:
-    """A separate PostGIS database (``<test db>_leeds_<pid>``, dropped at the end) for real data
+    """A separate PostGIS database (``<test db>_<pid>_leeds``, dropped at the end) for real data
     loaded once per session: ``postgis_store`` truncates the test database before each test,
-    never this one, and the pid keeps concurrent pytest runs apart."""
-    url = _postgis_store.engine.url.set(
-        database=f"{_postgis_store.engine.url.database}_leeds_{os.getpid()}"
-    )
+    never this one."""
+    url = _postgis_store.engine.url.set(database=f"{_postgis_store.engine.url.database}_leeds")
     admin = _postgis_store.engine.execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}"'))
