@@ -345,3 +345,74 @@ def test_table_counts_of_a_full_service(store: Store) -> None:
         loc = s.scalars(select(schema.Location)).one()
     assert counts == {"service": 1, "location": 1, "address": 1, "attribute": 1}
     assert loc.geometry is None  # latitude 100 is nowhere on Earth: no geometry
+
+
+# --- the fast validation path ------------------------------------------------------------------
+
+_KIND_SCHEMA = {
+    "service": "service.json",
+    "organization": "organization.json",
+    "service_at_location": "service_at_location.json",
+    "taxonomy": "taxonomy.json",
+    "taxonomy_term": "taxonomy_term.json",
+}
+
+
+def _leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [path] + [p for k, v in value.items() for p in _leaf_paths(v, (*path, k))]
+    if isinstance(value, list):
+        return [path] + [p for i, v in enumerate(value) for p in _leaf_paths(v, (*path, i))]
+    return [path]
+
+
+def _mutants(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """``record`` with each field, at any depth, replaced by a wrong or odd value or removed."""
+    out = []
+    for path in _leaf_paths(record):
+        if not path:
+            continue
+        for replacement in (None, 7, 2.5, True, "x", "not-a-uuid", [], {}, [3], "A@B", "__del__"):
+            doc = copy.deepcopy(record)
+            parent = doc
+            for p in path[:-1]:
+                parent = parent[p]
+            if replacement == "__del__":
+                if isinstance(parent, dict):
+                    del parent[path[-1]]
+                else:
+                    continue
+            else:
+                parent[path[-1]] = replacement
+            out.append(doc)
+    return out
+
+
+def test_fast_check_never_passes_what_jsonschema_faults() -> None:
+    """The compiled check runs on every document; it may say "not sure" (the full validator
+    then lists the faults) but must never pass a document that ``jsonschema`` faults."""
+    _need_spec()
+    checked = agreed_valid = 0
+    for name, (kind, _serialise, _compiled) in {**SINGLE, **LISTS}.items():
+        doc = _load(name)
+        schema_file = _KIND_SCHEMA[kind]
+        fast = oruk._fast_check(schema_file)
+        full = oruk._validator(schema_file)
+        records = doc.get("contents", [doc])
+        for record in records:
+            assert fast(record), name  # a valid example takes the fast path
+            for mutant in _mutants(record):
+                valid = not any(True for _ in full.iter_errors(mutant))
+                passed = fast(mutant)
+                assert not passed or valid, (name, mutant)
+                checked += 1
+                agreed_valid += passed and valid
+    assert checked > 3000 and agreed_valid > 500  # the check was exercised both ways
+
+
+def test_fast_check_is_used_and_faults_still_come_from_jsonschema() -> None:
+    doc = json.loads((FIXTURES / "bad_services.json").read_text())
+    assert not all(oruk._fast_check("service.json")(r) for r in doc)
+    good = {"id": SERVICE_ID, "name": "Lunch", "status": "active"}
+    assert oruk._fast_check("service.json")(good)
+    assert {f.path for f in oruk.validate_oruk({**good, "status": 3})} == {"$.status"}

@@ -34,10 +34,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
+import shapely
 from shapely.geometry import Point
 from sqlalchemy import String, insert, select, update
 from sqlalchemy.orm import Session
@@ -579,6 +580,21 @@ def _same_json(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
+def _same_tree(a: Any, b: Any) -> bool:
+    """``_same_json`` for whole documents without dumping them: same types, same values
+    (``1`` and ``true``, ``1`` and ``1.0`` differ, as their JSON texts do); key order ignored."""
+    if a is b:
+        return True
+    ta = type(a)
+    if ta is not type(b):
+        return False
+    if ta is dict:
+        return a.keys() == b.keys() and all(_same_tree(v, b[k]) for k, v in a.items())
+    if ta is list:
+        return len(a) == len(b) and all(_same_tree(x, y) for x, y in zip(a, b, strict=True))
+    return _same_value(a, b)
+
+
 def _col_lengths(model: type[Any]) -> dict[str, int]:
     out = {}
     for c in model.__table__.columns:
@@ -594,18 +610,31 @@ _LENGTHS = {name: _col_lengths(e.model) for name, e in ENTITIES.items()}
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass
 class _Item:
-    entity: str
-    data: dict[str, Any]
-    path: str
-    top: bool
-    pos: int | None
-    sets: dict[str, Any] = field(default_factory=dict)  # columns set by the enclosing record
-    parent: tuple[str, str] | None = None  # (entity, id) of the enclosing record
-    lists: list[tuple[str, str]] = field(default_factory=list)  # (child entity, fk) given
-    row: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
+    """One record found in a document (top-level or nested), with its columns once converted."""
+
+    __slots__ = ("data", "entity", "extra", "lists", "parent", "path", "pos", "row", "sets", "top")
+
+    def __init__(
+        self,
+        entity: str,
+        data: dict[str, Any],
+        path: str,
+        top: bool,
+        pos: int | None,
+        sets: dict[str, Any] | None = None,
+        parent: tuple[str, str] | None = None,
+    ) -> None:
+        self.entity = entity
+        self.data = data
+        self.path = path
+        self.top = top
+        self.pos = pos
+        self.sets: dict[str, Any] = sets if sets is not None else {}  # set by the enclosing record
+        self.parent = parent  # (entity, id) of the enclosing record
+        self.lists: list[tuple[str, str]] = []  # (child entity, fk) of the arrays given
+        self.row: dict[str, Any] = {}
+        self.extra: dict[str, Any] = {}
 
 
 def _guess_kind(d: dict[str, Any]) -> str | None:
@@ -661,7 +690,7 @@ def _walk(
     parent: tuple[str, str] | None = None,
 ) -> None:
     spec = ENTITIES[entity]
-    item = _Item(entity, d, path, top, pos, dict(sets or {}), parent)
+    item = _Item(entity, d, path, top, pos, sets, parent)
     items.append(item)
     rid = d.get("id")
     for child in spec.children:
@@ -729,6 +758,146 @@ def _validator(schema_file: str) -> Any:
     )
 
 
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+Check = Callable[[Any], bool]
+
+
+def _always(_: Any) -> bool:
+    return True
+
+
+def _never(_: Any) -> bool:
+    return False
+
+
+def _type_check(name: str) -> Check:
+    if name == "string":
+        return lambda x: isinstance(x, str)
+    if name == "number":
+        return lambda x: isinstance(x, int | float) and not isinstance(x, bool)
+    if name == "integer":
+        return lambda x: isinstance(x, int) and not isinstance(x, bool)
+    if name == "object":
+        return lambda x: isinstance(x, dict)
+    if name == "array":
+        return lambda x: isinstance(x, list)
+    if name == "boolean":
+        return lambda x: isinstance(x, bool)
+    if name == "null":
+        return lambda x: x is None
+    return _never
+
+
+def _in_enum(values: frozenset[str], x: Any) -> bool:
+    return isinstance(x, str) and x in values
+
+
+def _has_keys(keys: tuple[str, ...], x: Any) -> bool:
+    return not isinstance(x, dict) or all(k in x for k in keys)
+
+
+def _all_items(check: Check, x: Any) -> bool:
+    return not isinstance(x, list) or all(check(e) for e in x)
+
+
+@cache
+def _fast_check(schema_file: str) -> Check:
+    """A compiled yes/no check of one bundled schema, conservative: True only when the full
+    ``jsonschema`` validator (``_validator``) would find no error at all.
+
+    The bundled ORUK schemas use only ``type``, ``required``, ``properties``, ``items``,
+    ``enum``, ``format`` and ``$ref`` (the rest are annotations that ``jsonschema`` ignores);
+    each is checked here at least as strictly as ``jsonschema`` checks it (formats only where
+    its format checker checks them, with the same function, behind a regex fast path for
+    ``uuid``). Any other assertion keyword compiles to "not sure" (False), which sends the
+    document to the full validator. A document the check rejects is validated again by
+    ``jsonschema`` to list its faults, so the check can only change speed, never the faults.
+    """
+    from jsonschema import Draft202012Validator
+
+    schemas = _schemas()
+    formats = Draft202012Validator.FORMAT_CHECKER
+    assertions = set(Draft202012Validator.VALIDATORS)
+    compiled: dict[str, Check] = {}
+
+    def format_check(fmt: str) -> Check:
+        if fmt not in formats.checkers:
+            return _always  # jsonschema does not check this format either
+        if fmt == "uuid":
+            return lambda x: (
+                not isinstance(x, str) or bool(_UUID_RE.match(x)) or formats.conforms(x, fmt)
+            )
+        return lambda x: formats.conforms(x, fmt)
+
+    def ref(name: str) -> Check:
+        if name not in schemas:
+            return _never
+        if name not in compiled:
+            compiled[name] = _never  # placeholder while compiling a recursive reference
+            compiled[name] = comp(schemas[name])
+        return lambda x: compiled[name](x)
+
+    def comp(s: Any) -> Check:
+        if s is True:
+            return _always
+        if not isinstance(s, dict):
+            return _never
+        checks: list[Check] = []
+        for key, value in s.items():
+            if key not in assertions:
+                continue  # annotation (name, title, constraints, example ...)
+            if key == "type":
+                names = value if isinstance(value, list) else [value]
+                tcs = [_type_check(n) for n in names]
+
+                def any_type(x: Any, tcs: list[Check] = tcs) -> bool:
+                    return any(c(x) for c in tcs)
+
+                checks.append(tcs[0] if len(tcs) == 1 else any_type)
+            elif key == "format":
+                checks.append(format_check(value))
+            elif key == "required":
+                req = tuple(value)
+                checks.append(partial(_has_keys, req))
+            elif key == "enum":
+                strs = frozenset(v for v in value if isinstance(v, str))
+                checks.append(partial(_in_enum, strs))
+            elif key == "$ref":
+                checks.append(ref(value))
+            elif key == "items" and isinstance(value, dict | bool):
+                sub = comp(value)
+                checks.append(partial(_all_items, sub))
+            elif key == "properties":
+                props = {k: comp(v) for k, v in value.items()}
+
+                def check_props(x: Any, props: dict[str, Check] = props) -> bool:
+                    if not isinstance(x, dict):
+                        return True
+                    for k, v in x.items():
+                        f = props.get(k)
+                        if f is not None and not f(v):
+                            return False
+                    return True
+
+                checks.append(check_props)
+            else:
+                return _never  # a keyword this check does not know: let jsonschema decide
+        if not checks:
+            return _always
+        if len(checks) == 1:
+            return checks[0]
+
+        def check_all(x: Any, checks: tuple[Check, ...] = tuple(checks)) -> bool:
+            for c in checks:  # noqa: SIM110  # a plain loop: no generator per call on a hot path
+                if not c(x):
+                    return False
+            return True
+
+        return check_all
+
+    return ref(schema_file)
+
+
 def _json_path(base: str, parts: Iterable[Any]) -> str:
     out = base
     for p in parts:
@@ -739,6 +908,8 @@ def _json_path(base: str, parts: Iterable[Any]) -> str:
 def _schema_faults(entity: str, record: Any, base: str) -> list[Fault]:
     spec = ENTITIES[entity]
     assert spec.schema_file is not None
+    if _fast_check(spec.schema_file)(record):
+        return []
     faults = []
     for err in _validator(spec.schema_file).iter_errors(record):
         path = _json_path(base, err.absolute_path)
@@ -752,29 +923,53 @@ def _schema_faults(entity: str, record: Any, base: str) -> list[Fault]:
     return faults
 
 
+_MISSING = object()
+
+
+@cache
+def _known_keys(entity: str) -> frozenset[str]:
+    spec = ENTITIES[entity]
+    return frozenset({f.key for f in spec.fields} | {c.key for c in spec.children})
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """The JSON texts of ``a`` and ``b`` are equal (``_same_json``, without dumping scalars)."""
+    ta = type(a)
+    if ta is type(b):
+        if ta is str or ta is int or ta is bool or a is None:
+            return bool(a == b)
+        if ta is float:
+            return bool(a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+    return _same_json(a, b)
+
+
 def _row_faults(item: _Item, check_coordinates: bool) -> list[Fault]:
     """Convert one record's fields to columns (into item.row / item.extra); list its faults."""
     spec = ENTITIES[item.entity]
     d = item.data
     faults: list[Fault] = []
-    known = {f.key for f in spec.fields} | {c.key for c in spec.children}
     row: dict[str, Any] = {}
     raw: dict[str, Any] = {}
     lengths = _LENGTHS[item.entity]
     for f in spec.fields:
-        if f.key not in d:
+        value = d.get(f.key, _MISSING)
+        if value is _MISSING:
             continue
-        value = d[f.key]
-        try:
-            col = _to_col(f.kind, value)
-        except _BadValue as exc:
-            faults.append(Fault(f"{item.path}.{f.key}", str(exc)))
-            continue
-        if isinstance(col, str) and f.col in lengths and len(col) > lengths[f.col]:
+        if f.kind == "str" and type(value) is str:
+            col: Any = value  # the common case: text kept as it is
+            same = True
+        else:
+            try:
+                col = _to_col(f.kind, value)
+            except _BadValue as exc:
+                faults.append(Fault(f"{item.path}.{f.key}", str(exc)))
+                continue
+            same = _same_value(_from_col(f.kind, col), value)
+        if type(col) is str and f.col in lengths and len(col) > lengths[f.col]:
             faults.append(Fault(f"{item.path}.{f.key}", f"longer than {lengths[f.col]} characters"))
             continue
         row[f.col] = col
-        if f.back or f.soft or not _same_json(_from_col(f.kind, col), value):
+        if f.back or f.soft or not same:
             raw[f.key] = value
     # values set by the enclosing record (foreign keys) win over what the record says
     for col, value in item.sets.items():
@@ -790,6 +985,7 @@ def _row_faults(item: _Item, check_coordinates: bool) -> list[Fault]:
             )
         row[col] = value
     extra: dict[str, Any] = {}
+    known = _known_keys(item.entity)
     unknown = {k: v for k, v in d.items() if k not in known}
     if unknown:
         extra[_EXTRA_FIELDS] = unknown
@@ -798,8 +994,12 @@ def _row_faults(item: _Item, check_coordinates: bool) -> list[Fault]:
     if item.pos is not None:
         extra[_EXTRA_POS] = item.pos
     item.row, item.extra = row, extra
-    faults.extend(_semantic_faults(item, check_coordinates))
+    if item.entity in _SEMANTIC:
+        faults.extend(_semantic_faults(item, check_coordinates))
     return faults
+
+
+_SEMANTIC = frozenset({"location", "service", "schedule", "cost_option"})
 
 
 def _semantic_faults(item: _Item, check_coordinates: bool = True) -> list[Fault]:
@@ -951,7 +1151,7 @@ def _reference_faults(
         first = seen.get(key)
         if first is None:
             seen[key] = item
-        elif (item.top and first.top) or not _same_json(item.data, first.data):
+        elif (item.top and first.top) or not _same_tree(item.data, first.data):
             faults.append(Fault(f"{item.path}.id", f"duplicate id {rid!r} (also at {first.path})"))
     in_doc: dict[str, set[str]] = defaultdict(set)
     for ent, rid in seen:
@@ -1140,6 +1340,52 @@ def import_oruk(
     return report
 
 
+#: ids per ``IN (...)`` query (well below SQLite's 32,766 and PostgreSQL's 65,535 parameters)
+_IN_CHUNK = 10_000
+
+
+def _existing_rows(session: Session, table: Any, ids: Sequence[str]) -> dict[str, Any]:
+    """The stored rows of ``ids`` (id -> row mapping): one query per table per chunk of ids."""
+    out: dict[str, Any] = {}
+    for chunk in _chunks(ids, _IN_CHUNK):
+        for r in session.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+            out[r["id"]] = r
+    return out
+
+
+def _by_columns(
+    rows: list[dict[str, Any]],
+) -> Iterable[tuple[frozenset[str], list[dict[str, Any]]]]:
+    """Rows grouped by the set of columns they give (one executemany per group)."""
+    groups: dict[frozenset[str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        groups[frozenset(r)].append(r)
+    return groups.items()
+
+
+def _insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """SQLAlchemy Core ``insert()`` executemany, one statement per column set."""
+    for _cols, group in _by_columns(rows):
+        session.execute(insert(table), group)
+
+
+def _upsert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """``INSERT ... ON CONFLICT (id) DO UPDATE`` executemany (SQLite and PostgreSQL): the
+    columns a row gives are overwritten, the others keep what the store has."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect_insert: Any = (
+        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    )
+    for cols, group in _by_columns(rows):
+        stmt = dialect_insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.id],
+            set_={c: stmt.excluded[c] for c in sorted(cols) if c not in ("id", "created_at")},
+        )
+        session.execute(stmt, group)
+
+
 def _write(
     session: Session,
     items: list[_Item],
@@ -1150,6 +1396,9 @@ def _write(
     actor: str,
     progress: Callable[[int, int], None] | None,
 ) -> None:
+    """Write validated items: per table, stored rows fetched in one query per chunk of ids, new
+    rows inserted with one executemany, changed rows upserted with one executemany, nested
+    records no longer listed retired in bulk, and the audit entries inserted in one go."""
     now = datetime.now(UTC)
     by_entity: dict[str, dict[str, _Item]] = defaultdict(dict)
     for item in items:
@@ -1158,17 +1407,15 @@ def _write(
     existing_parents: dict[str, set[str]] = {}
     done = 0
     total = sum(len(v) for v in by_entity.values())
+    created_changes = {"source": [None, source]}
     for ent in _WRITE_ORDER:
         group = by_entity.get(ent)
         if not group:
             continue
         spec = ENTITIES[ent]
-        model = spec.model
-        ids = list(group)
-        old: dict[str, Any] = {}
-        for chunk in _chunks(ids, 500):
-            for obj in session.scalars(select(model).where(model.id.in_(chunk))):
-                old[obj.id] = obj
+        table = spec.model.__table__
+        tablename = table.name
+        old = _existing_rows(session, table, list(group))
         existing_parents[ent] = set(old)
         mapped_cols = {f.col for f in spec.fields} | {
             c for item in group.values() for c in item.sets
@@ -1176,44 +1423,54 @@ def _write(
         defaults = {f.col: f.default for f in spec.fields if f.default is not None}
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        new_points: list[tuple[dict[str, Any], float, float]] = []
         for rid, item in (
             _parents_first(group) if ent in ("organization", "taxonomy_term") else group.items()
         ):
             row = dict(item.row)
+            prev = old.get(rid)
+            point: tuple[float, float] | None = None
             if ent == "location":
                 lat, lon = row.get("latitude"), row.get("longitude")
                 on_earth = (
                     lat is not None and lon is not None and -90 <= lat <= 90 and -180 <= lon <= 180
                 )
-                row["geometry"] = Point(lon, lat) if on_earth else None
+                if on_earth and prev is None:
+                    # a new location: its WKB is made with all the others, below
+                    point = (lon, lat)  # type: ignore[assignment]  # on_earth: both are floats
+                else:
+                    row["geometry"] = Point(lon, lat) if on_earth else None
             if ent == "service" and "cost_options" in item.data:
                 row["free"] = _free(item.data["cost_options"])
             if ent == "service" and row.get("assured_date") is not None:
                 row["last_verified"] = row["assured_date"]
             row["source"], row["licence"] = source, licence
-            prev = old.get(rid)
             if prev is None:
                 row["extra"] = item.extra or None
                 row["created_at"] = row["updated_at"] = now
                 for col, dv in defaults.items():
                     if row.get(col) is None:
                         row[col] = dv
-                inserts.append({k: v for k, v in row.items() if v is not None})
+                ins = {k: v for k, v in row.items() if v is not None}
+                inserts.append(ins)
+                if point is not None:
+                    new_points.append((ins, point[0], point[1]))
                 audit.append(
                     {
                         "actor": actor,
                         "action": "create",
-                        "entity": model.__tablename__,
+                        "entity": tablename,
                         "entity_id": rid,
-                        "changes": {"source": [None, source]},
+                        "changes": created_changes,
                         "at": now,
                     }
                 )
                 report.created[ent] += 1
                 continue
+            prev_extra = prev["extra"] or {}
             extra = {
                 k: v
-                for k, v in (prev.extra or {}).items()
+                for k, v in prev_extra.items()
                 if k not in (_EXTRA_FIELDS, _EXTRA_RAW, _EXTRA_POS)
             }
             extra.update(item.extra)
@@ -1225,15 +1482,16 @@ def _write(
                     row[col] = None
             changes = {}
             for col, value in row.items():
+                before = prev[col]
                 if col == "geometry":
-                    same = (value is None) == (prev.geometry is None) and (
-                        value is None or value.equals(prev.geometry)
+                    same = (value is None) == (before is None) and (
+                        value is None or value.equals(before)
                     )
                 else:
-                    same = _comparable(getattr(prev, col)) == _comparable(value)
+                    same = _comparable(before) == _comparable(value)
                 if not same:
                     changes[col] = [
-                        _audit_value(getattr(prev, col)) if col != "geometry" else None,
+                        _audit_value(before) if col != "geometry" else None,
                         _audit_value(value) if col != "geometry" else None,
                     ]
             if not changes:
@@ -1246,56 +1504,83 @@ def _write(
                 {
                     "actor": actor,
                     "action": "update",
-                    "entity": model.__tablename__,
+                    "entity": tablename,
                     "entity_id": rid,
                     "changes": changes,
                     "at": now,
                 }
             )
             report.updated[ent] += 1
-        if inserts:
-            # one statement per chunk; parents before children within a self-referencing table
-            for chunk in _chunks(inserts, 2000):
-                session.execute(insert(model), list(chunk))
-        for upd in updates:
-            session.execute(update(model), [upd])
+        if new_points:
+            wkb = shapely.to_wkb(
+                shapely.points([p[1] for p in new_points], [p[2] for p in new_points]),
+                include_srid=False,
+            )
+            for (ins, _lon, _lat), blob in zip(new_points, wkb, strict=True):
+                ins["geometry"] = blob  # the Geometry column takes WKB bytes as they are
+        _insert_many(session, table, inserts)
+        _upsert_many(session, table, updates)
         done += len(group)
         if progress is not None:
             progress(done, total)
-    # nested records that a re-imported parent no longer lists: retired, never deleted
+    _retire_unlisted(session, items, existing_parents, report, audit, actor=actor, now=now)
+    if audit:
+        audit_table: Any = schema.AuditEntry.__table__
+        session.execute(insert(audit_table), audit)
+
+
+def _retire_unlisted(
+    session: Session,
+    items: list[_Item],
+    existing_parents: dict[str, set[str]],
+    report: ImportReport,
+    audit: list[dict[str, Any]],
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Nested records that a re-imported parent no longer lists: retired (never deleted), with
+    one query per (parent table, child table) and one bulk update per child table."""
+    parents: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     for item in items:
-        pid = item.row.get("id")
-        if not item.lists or pid not in existing_parents.get(item.entity, set()):
-            continue
-        for child_ent, fk in item.lists:
-            keep = {
-                c.row["id"]
-                for c in items
-                if c.entity == child_ent and c.parent == (item.entity, pid)
-            }
-            model = ENTITIES[child_ent].model
-            stale = session.scalars(
-                select(model.id).where(
-                    getattr(model, fk) == pid,
-                    model.retired_at.is_(None),
-                    model.id.not_in(keep) if keep else model.id.is_not(None),
-                )
+        if item.lists and item.row.get("id") in existing_parents.get(item.entity, ()):
+            for child_ent, fk in item.lists:
+                parents[(item.entity, child_ent, fk)].add(item.row["id"])
+    if not parents:
+        return  # no parent was in the store before: nothing can have been dropped
+    listed: dict[tuple[str, tuple[str, str]], set[str]] = defaultdict(set)
+    for c in items:
+        if c.parent is not None:
+            listed[(c.entity, c.parent)].add(c.row["id"])
+    stale_by_ent: dict[str, list[str]] = defaultdict(list)
+    for (parent_ent, child_ent, fk), pids in parents.items():
+        table = ENTITIES[child_ent].model.__table__
+        fk_col = table.c[fk]
+        for chunk in _chunks(sorted(pids), _IN_CHUNK):
+            got = session.execute(
+                select(table.c.id, fk_col).where(fk_col.in_(chunk), table.c.retired_at.is_(None))
             ).all()
-            for sid in stale:
-                session.execute(update(model), [{"id": sid, "retired_at": now, "updated_at": now}])
-                audit.append(
-                    {
-                        "actor": actor,
-                        "action": "retire",
-                        "entity": model.__tablename__,
-                        "entity_id": sid,
-                        "changes": {"retired_at": [None, now.isoformat()]},
-                        "at": now,
-                    }
-                )
-                report.retired[child_ent] += 1
-    for chunk in _chunks(audit, 5000):
-        session.execute(insert(schema.AuditEntry), list(chunk))
+            for sid, pid in got:
+                if sid not in listed.get((child_ent, (parent_ent, pid)), ()):
+                    stale_by_ent[child_ent].append(sid)
+    for child_ent, stale in stale_by_ent.items():
+        model = ENTITIES[child_ent].model
+        stale = sorted(set(stale))
+        session.execute(
+            update(model), [{"id": sid, "retired_at": now, "updated_at": now} for sid in stale]
+        )
+        for sid in stale:
+            audit.append(
+                {
+                    "actor": actor,
+                    "action": "retire",
+                    "entity": model.__tablename__,
+                    "entity_id": sid,
+                    "changes": {"retired_at": [None, now.isoformat()]},
+                    "at": now,
+                }
+            )
+        report.retired[child_ent] += len(stale)
 
 
 def _parents_first(group: dict[str, _Item]) -> list[tuple[str, _Item]]:
