@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -13,20 +12,16 @@ import numpy as np
 
 from common import record, versus
 from strengthmap.routes import profile_data, profile_route
+from strengthmap.sources import load_data_dir
 from strengthmap.storage import open_store
-
-HERE = Path(__file__).resolve().parent
 
 
 def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
     if data_dir is None:
         return
-    sys.path.insert(0, str(HERE.parent / "tests"))
-    from fixtures.routes.leeds_seed import seed
-
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(f"sqlite:///{tmp}/bench.sqlite")
-        seed(store, data_dir)
+        load_data_dir(store, data_dir, place="Leeds")
         t0 = time.perf_counter()
         data = profile_data(store, 2019)
         yield record(
@@ -70,4 +65,17 @@ def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
         assert exact.to_dict() == prof.to_dict()
         yield versus(f"route: profile {route.length_m() / 1000:.1f} km every 10 m ({n:,} points)", best,
                      "same profile, exact STRtree lookup only", peer_s, target_s=0.1, under_target=best < 0.1)  # fmt: skip
+        # assets within 250 m of every point (k-d tree candidates, then the ellipsoid)
+        assert data.assets is not None
+        assets_s = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            with_assets = profile_route(store, route, every_m=10, data=data, radius_m=250)
+            assets_s = min(assets_s, time.perf_counter() - t0)
+        yield record(
+            f"route: the same profile with assets within 250 m ({len(data.assets):,} assets)",
+            assets_s,
+            "s",
+            assets_near_route=with_assets.summary["assets_near_route"],
+        )
         store.close()

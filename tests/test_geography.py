@@ -77,6 +77,62 @@ def test_raster_handles_holes_multipolygons_and_collections() -> None:
         OUTSIDE, "B", "B", "C", "A", OUTSIDE]  # fmt: skip
 
 
+def test_raster_equals_exact_on_awkward_shapes() -> None:
+    """Overlaps (the tie rule), overlapping parts of one area, concave stars, holes touching the
+    shell, slivers, a self-crossing ring, edges lying on cell-centre lines, and points on every
+    vertex and centre line."""
+    rng = np.random.default_rng(11)
+    star = shapely.Polygon(
+        [(5 + (2 if k % 2 else 0.7) * np.cos(k * np.pi / 7), 5 + (2 if k % 2 else 0.7) * np.sin(k * np.pi / 7))
+         for k in range(14)]
+    )  # fmt: skip
+    shapes = [
+        shapely.box(0, 0, 3, 3),
+        shapely.box(2, 2, 4, 4),  # overlaps the first: ties go to the first
+        shapely.MultiPolygon([shapely.box(6, 0, 8, 2), shapely.box(7, 1, 9, 3)]),  # parts overlap
+        star,
+        shapely.Polygon(
+            [(0, 6), (3, 6), (3, 9), (0, 9)], [[(0, 7), (1, 7.5), (0, 8)]]
+        ),  # hole on shell
+        shapely.Polygon([(4, 8), (9, 8.001), (9, 8.002)]),  # sliver
+        shapely.Polygon([(1, 4.05), (3, 4.05), (3, 5.05), (1, 5.05)]),  # on centre lines below
+        shapely.Polygon([(6, 4), (9, 7), (9, 4), (6, 7)]),  # invalid: a bow-tie
+    ]
+    shapes += [
+        shapely.buffer(shapely.Point(rng.uniform(0, 9, 2)), rng.uniform(0.1, 0.8), quad_segs=3)
+        for _ in range(6)
+    ]
+    # a polygon whose vertices and horizontal edges lie exactly on cell centres (of the grid the
+    # other shapes make: it sits inside their bounds, so the grid stays the same)
+    grid = AreaIndex.from_geometries(
+        [str(k) for k in range(len(shapes))], shapes, cells=10_000
+    ).raster
+    assert grid is not None
+    cx0, cx1 = grid.x0 + 40.5 * grid.dx, grid.x0 + 60.5 * grid.dx
+    cy0, cy1 = grid.y0 + 30.5 * grid.dy, grid.y0 + 45.5 * grid.dy
+    shapes.append(shapely.Polygon([(cx0, cy0), (cx1, cy0), (cx1, cy1), (cx0, cy1)]))
+    codes = [f"A{k:02d}" for k in range(len(shapes))]
+    index = AreaIndex.from_geometries(codes, shapes, cells=10_000)
+    r = index.raster
+    assert r is not None and (r.x0, r.y0, r.dx, r.dy) == (grid.x0, grid.y0, grid.dx, grid.dy)
+    assert (r.cells >= 0).mean() > 0.1
+    g = np.linspace(-0.5, 10.5, 401)
+    xx, yy = np.meshgrid(g, g)
+    cx = r.x0 + (np.arange(r.shape[1]) + 0.5) * r.dx
+    cy = r.y0 + (np.arange(r.shape[0]) + 0.5) * r.dy
+    cxx, cyy = np.meshgrid(cx, cy)
+    vx, vy = shapely.get_coordinates(np.asarray(shapes, dtype=object)).T
+    x = np.concatenate([xx.ravel(), cxx.ravel(), vx, rng.uniform(-1, 11, 50_000)])
+    y = np.concatenate([yy.ravel(), cyy.ravel(), vy, rng.uniform(-1, 11, 50_000)])
+    assert (index.locate(x, y) == index.locate_exact(x, y)).all()
+    assert index.locate([2.5, 3.5, 7.5, 5.0], [2.5, 3.5, 1.5, 5.0]).tolist() == [
+        "A00",
+        "A01",
+        "A02",
+        "A03",
+    ]
+
+
 def test_neighbours_rook_and_queen() -> None:
     boxes = [
         shapely.box(i / 100, j / 100, (i + 1) / 100, (j + 1) / 100)

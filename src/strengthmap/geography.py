@@ -10,11 +10,14 @@ Example:
 Coordinates are lon/lat degrees (EPSG:4326). Points outside every area get ``OUTSIDE`` (never
 dropped).
 
-Method (see ``docs/methods/geography.md``): the areas are burnt into a regular raster once. A cell
-that no boundary touches lies wholly inside one area (or wholly outside all), so it carries that
-area's index and a point in it is answered with one array read. Only points in cells that a
-boundary crosses go to the exact GEOS test (an STRtree ``intersects`` query). The result is
-identical to the exact join: a point on a shared boundary goes to the area first in code order.
+Method (see ``docs/methods/geography.md``): the areas are burnt into a regular raster once, in
+bulk with numpy: every cell a boundary segment touches is marked (a supercover of the segments,
+row by row), and every cell centre is placed in its polygon by an even-odd scanline over all the
+rings at once. A cell that no boundary touches lies wholly inside the one area holding its centre
+(or wholly outside all), so a point in it is answered with one array read. Only points in cells
+that a boundary crosses (or where areas overlap) go to the exact GEOS test (an STRtree
+``intersects`` query). The result is identical to the exact join: a point on a shared boundary
+goes to the area first in code order.
 Distances are metres on the WGS84 ellipsoid (pyproj ``Geod``) or in a local azimuthal
 equidistant projection centred on the place asked about.
 """
@@ -163,8 +166,6 @@ class AreaIndex:
     # -- raster -------------------------------------------------------------------------------
 
     def _build_raster(self, n_cells: int) -> Raster:
-        from scipy import ndimage
-
         xmin, ymin, xmax, ymax = shapely.total_bounds(self.geometries)
         width, height = max(xmax - xmin, 1e-9), max(ymax - ymin, 1e-9)
         # square-ish cells on the ground: 1 degree of longitude is cos(lat) of one of latitude
@@ -173,62 +174,54 @@ class AreaIndex:
         dx, dy = cell_deg / coslat, cell_deg
         ncol, nrow = int(np.ceil(width / dx)) + 2, int(np.ceil(height / dy)) + 2
         x0, y0 = xmin - dx, ymin - dy  # one spare cell round the edge
-        edge = np.zeros((nrow, ncol), dtype=bool)
 
-        # every boundary segment, cut into pieces no longer than one cell; each piece touches at
-        # most the 2x2 block of cells round its bounding box (widened by a hair for rounding)
-        # (multi)polygons and any lines or points left in collections by make_valid
-        parts = shapely.get_parts(self.geometries)
+        # (multi)polygons and any lines or points left in collections by make_valid, each part
+        # with the index of the area it belongs to
+        parts, owner = shapely.get_parts(self.geometries, return_index=True)
         while True:
             nested = shapely.get_num_geometries(parts) > 1
             if not nested.any():
                 break
-            parts = np.concatenate([parts[~nested], shapely.get_parts(parts[nested])])
+            sub, where = shapely.get_parts(parts[nested], return_index=True)
+            parts = np.concatenate([parts[~nested], sub])
+            owner = np.concatenate([owner[~nested], owner[nested][where]])
         polygonal = shapely.get_type_id(parts) == 3
-        rings = np.concatenate([shapely.get_rings(parts[polygonal]), parts[~polygonal]])
+        # every ring with its polygon part; lines and points (no area) only mark edge cells
+        rings, ring_part = shapely.get_rings(parts[polygonal], return_index=True)
         coords, ring_of = shapely.get_coordinates(rings, return_index=True)
-        cx, cy = (coords[:, 0] - x0) / dx, (coords[:, 1] - y0) / dy
-        same = ring_of[1:] == ring_of[:-1]
-        # segments, plus every vertex as a zero-length piece (covers lone points)
-        ax = np.concatenate([cx[:-1][same], cx])
-        ay = np.concatenate([cy[:-1][same], cy])
-        bx = np.concatenate([cx[1:][same], cx])
-        by = np.concatenate([cy[1:][same], cy])
-        pieces = np.maximum(np.ceil(np.maximum(np.abs(bx - ax), np.abs(by - ay))), 1).astype(
-            np.int64
+        cx, cy = (coords[:, 0] - x0) / dx, (coords[:, 1] - y0) / dy  # in cell units
+        same = ring_of[1:] == ring_of[:-1]  # consecutive vertices of one ring: a segment
+        loose, loose_of = shapely.get_coordinates(parts[~polygonal], return_index=True)
+        lx, ly = (loose[:, 0] - x0) / dx, (loose[:, 1] - y0) / dy
+        lsame = loose_of[1:] == loose_of[:-1]
+        # ring and line segments, plus each loose vertex as a zero-length one (lone points)
+        edge = _edge_cells(
+            np.concatenate([cx[:-1][same], lx[:-1][lsame], lx]),
+            np.concatenate([cy[:-1][same], ly[:-1][lsame], ly]),
+            np.concatenate([cx[1:][same], lx[1:][lsame], lx]),
+            np.concatenate([cy[1:][same], ly[1:][lsame], ly]),
+            nrow,
+            ncol,
         )
-        seg = np.repeat(np.arange(len(ax)), pieces)
-        start = np.repeat(np.cumsum(pieces) - pieces, pieces)
-        k = np.arange(len(seg)) - start
-        t0, t1 = k / pieces[seg], (k + 1) / pieces[seg]
-        px0, px1 = ax[seg] + (bx[seg] - ax[seg]) * t0, ax[seg] + (bx[seg] - ax[seg]) * t1
-        py0, py1 = ay[seg] + (by[seg] - ay[seg]) * t0, ay[seg] + (by[seg] - ay[seg]) * t1
-        eps = 1e-7
-        c0 = np.floor(np.minimum(px0, px1) - eps).astype(np.int64)
-        c1 = np.floor(np.maximum(px0, px1) + eps).astype(np.int64)
-        r0 = np.floor(np.minimum(py0, py1) - eps).astype(np.int64)
-        r1 = np.floor(np.maximum(py0, py1) + eps).astype(np.int64)
-        for dc in range(3):
-            for dr in range(3):
-                ok = (c0 + dc <= c1) & (r0 + dr <= r1)
-                rr = np.clip(r0[ok] + dr, 0, nrow - 1)
-                cc = np.clip(c0[ok] + dc, 0, ncol - 1)
-                edge[rr, cc] = True
-
-        # cells no boundary touches: 4-connected runs of them lie in one area (or none), so one
-        # exact test per component labels them all
-        labels, n_comp = ndimage.label(~edge)
-        cells = np.full((nrow, ncol), _EDGE, dtype=np.int32)
-        if n_comp:
-            flat = labels.ravel()
-            comp, first = np.unique(flat, return_index=True)
-            keep = comp > 0
-            comp, first = comp[keep], first[keep]
-            rows, cols = np.divmod(first, ncol)
-            area = self._exact(x0 + (cols + 0.5) * dx, y0 + (rows + 0.5) * dy)
-            lut = np.full(n_comp + 1, _EDGE, dtype=np.int32)
-            lut[comp] = np.where(area >= 0, area, _EMPTY).astype(np.int32)
-            cells = lut[labels]
+        # cell centres inside each polygon part (even-odd scanline over its rings)
+        part_ids = np.flatnonzero(polygonal)
+        seg_part = part_ids[ring_part[ring_of[:-1][same]]]
+        # A cell no boundary touches lies wholly inside the parts whose interior holds its
+        # centre: none (outside all), exactly one (that area), or several overlapping parts
+        # (left to the exact test, which applies the first-in-order tie rule).
+        cells = _scanline_fill(
+            cx[:-1][same], cy[:-1][same], cx[1:][same], cy[1:][same],
+            seg_part, owner[seg_part], nrow, ncol,
+        )  # fmt: skip
+        cells.reshape(-1)[edge] = _EDGE  # a view: cells is C-contiguous
+        # the even-odd rule is GEOS's answer only for valid polygons: an invalid area (a
+        # self-crossing ring, say) leaves every cell of its bounding box to the exact test
+        for bx0, by0, bx1, by1 in shapely.bounds(
+            self.geometries[~shapely.is_valid(self.geometries)]
+        ):
+            c0, c1 = int((bx0 - x0) // dx), int((bx1 - x0) // dx) + 1
+            r0, r1 = int((by0 - y0) // dy), int((by1 - y0) // dy) + 1
+            cells[max(r0, 0) : r1 + 1, max(c0, 0) : c1 + 1] = _EDGE
         return Raster(x0=float(x0), y0=float(y0), dx=float(dx), dy=float(dy), cells=cells)
 
     # -- public lookup ------------------------------------------------------------------------
@@ -267,6 +260,100 @@ class AreaIndex:
     def name_of(self, code: str) -> str | None:
         hit = np.flatnonzero(self.codes == code)
         return str(self.names[hit[0]]) if len(hit) else None
+
+
+def _edge_cells(
+    ax: NDArray[np.float64],
+    ay: NDArray[np.float64],
+    bx: NDArray[np.float64],
+    by: NDArray[np.float64],
+    nrow: int,
+    ncol: int,
+) -> NDArray[np.int64]:
+    """Flat indexes (``row * ncol + col``, repeats allowed) of the cells touched by any segment
+    (a, b) (coordinates in cell units; a == b for a lone point).
+
+    Each segment is cut at the rows it spans; within row ``r`` it runs between the x it has at
+    the bottom and top of the row (clamped to its ends), so it touches the columns from
+    ``floor(min x)`` to ``floor(max x)``. Everything is widened by 1e-7 of a cell for rounding,
+    so the mask is a superset of the cells a boundary touches (a supercover)."""
+    eps = 1e-7
+    lo, hi = np.minimum(ay, by), np.maximum(ay, by)
+    r_first = np.floor(lo - eps).astype(np.int64)
+    n = np.floor(hi + eps).astype(np.int64) - r_first + 1
+    seg = np.repeat(np.arange(len(ax)), n)
+    row = r_first[seg] + (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n))
+    sax, say, sbx, sby = ax[seg], ay[seg], bx[seg], by[seg]
+    slo, shi = lo[seg], hi[seg]
+    dy = sby - say
+    flat = dy == 0
+    slope = np.divide(sbx - sax, dy, out=np.zeros_like(dy), where=~flat)
+    y_lo = np.clip(row.astype(float), slo, shi)
+    y_hi = np.clip(row + 1.0, slo, shi)
+    x_lo = np.where(flat, np.minimum(sax, sbx), sax + (y_lo - say) * slope)
+    x_hi = np.where(flat, np.maximum(sax, sbx), sax + (y_hi - say) * slope)
+    c0 = np.floor(np.minimum(x_lo, x_hi) - eps).astype(np.int64)
+    c1 = np.floor(np.maximum(x_lo, x_hi) + eps).astype(np.int64)
+    # out-of-grid indexes are clipped onto the spare border cells, which hold no area
+    row = np.clip(row, 0, nrow - 1)
+    c0, c1 = np.clip(c0, 0, ncol - 1), np.clip(c1, 0, ncol - 1)
+    width = c1 - c0 + 1
+    cells = np.repeat(row * ncol + c0, width) + (
+        np.arange(int(width.sum())) - np.repeat(np.cumsum(width) - width, width)
+    )
+    return cells
+
+
+def _scanline_fill(
+    ax: NDArray[np.float64],
+    ay: NDArray[np.float64],
+    bx: NDArray[np.float64],
+    by: NDArray[np.float64],
+    part: NDArray[np.int64],
+    area: NDArray[np.int64],
+    nrow: int,
+    ncol: int,
+) -> NDArray[np.int32]:
+    """The area index whose polygon part holds each cell's centre; ``-1`` when none does and
+    ``-2`` when several overlapping parts do (the exact test then applies the tie rule).
+
+    The ring segments (a, b) are in cell units, each with its polygon part and that part's area
+    index. Row ``r``'s centres lie on the line y = r + 0.5: a segment crosses it when one end is
+    below and the other at or above (half-open, so a vertex on the line counts once). Sorted by
+    (part, row, x), the crossings pair up into the spans inside each part (even-odd rule, holes
+    included). Each span starts (+1 part, +area) at its first centre and ends (-1, -area) after
+    its last; summed in raster order, these events give runs of cells with a constant state,
+    written out with one ``np.repeat``. Cells near a crossing are edge cells anyway, so rounding
+    there does not matter.
+    """
+    lo, hi = np.minimum(ay, by), np.maximum(ay, by)
+    # rows whose centre line the segment crosses: lo <= r + 0.5 < hi
+    r_first = np.ceil(lo - 0.5).astype(np.int64)
+    n = np.maximum(np.ceil(hi - 0.5).astype(np.int64) - r_first, 0)
+    seg = np.repeat(np.arange(len(ax)), n)
+    row = r_first[seg] + (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n))
+    x = ax[seg] + (row + 0.5 - ay[seg]) * (bx[seg] - ax[seg]) / (by[seg] - ay[seg])
+    # parts are filled one by one: two overlapping parts (even of one area) count twice
+    order = np.lexsort((x, row, part[seg]))
+    x, row, sa = x[order], row[order], area[seg][order]
+    # every (part, row) has an even number of crossings (closed rings): they pair up in order
+    srow, sarea = row[0::2], sa[0::2]
+    # the centres (c + 0.5) with start <= c + 0.5 < stop
+    c0 = np.clip(np.ceil(x[0::2] - 0.5).astype(np.int64), 0, ncol)
+    c1 = np.clip(np.ceil(x[1::2] - 0.5).astype(np.int64), 0, ncol)
+    keep = (c1 > c0) & (srow >= 0) & (srow < nrow)
+    srow, sarea, c0, c1 = srow[keep], sarea[keep], c0[keep], c1[keep]
+    # events in raster order (a span ending at the row's end meets the next row's start)
+    at = np.concatenate([[0], srow * ncol + c0, srow * ncol + c1])
+    d_count = np.concatenate([[0], np.ones(len(c0), np.int64), -np.ones(len(c0), np.int64)])
+    d_area = np.concatenate([[0], sarea + 1, -(sarea + 1)])
+    order = np.argsort(at, kind="stable")
+    at, count, total = at[order], np.cumsum(d_count[order]), np.cumsum(d_area[order])
+    last = np.append(at[1:] != at[:-1], True)  # the state after every event at a position
+    at, count, total = at[last], count[last], total[last]
+    state = np.where(count == 1, total - 1, np.where(count == 0, _EMPTY, _EDGE)).astype(np.int32)
+    runs = np.diff(np.append(at, nrow * ncol))
+    return np.repeat(state, runs).reshape(nrow, ncol)
 
 
 # --- neighbours ------------------------------------------------------------------------------

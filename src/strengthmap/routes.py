@@ -517,22 +517,17 @@ class Assets:
         px, py = to_m.transform(lon, lat)
         tree = cKDTree(np.column_stack([ax, ay]))
         cands = tree.query_ball_point(np.column_stack([px, py]), r=radius_m * 1.01 + 1.0)
-        out: list[tuple[np.ndarray, np.ndarray]] = []
-        for i, cand in enumerate(cands):
-            if not cand:
-                out.append(empty)
-                continue
-            idx = np.asarray(cand, dtype=np.int64)
-            _, _, d = GEOD.inv(
-                np.full(len(idx), lon[i]), np.full(len(idx), lat[i]),
-                self.lonlat[idx, 0], self.lonlat[idx, 1],
-            )  # fmt: skip
-            d = np.atleast_1d(np.asarray(d, dtype=float))
-            keep = d <= radius_m
-            idx, d = idx[keep], d[keep]
-            order = np.lexsort((idx, d))
-            out.append((idx[order], d[order]))
-        return out
+        n_cand = np.fromiter((len(c) for c in cands), dtype=np.int64, count=len(cands))
+        point = np.repeat(np.arange(len(lon)), n_cand)
+        asset = np.fromiter(itertools.chain.from_iterable(cands), dtype=np.int64, count=len(point))
+        _, _, d = GEOD.inv(lon[point], lat[point], self.lonlat[asset, 0], self.lonlat[asset, 1])
+        d = np.atleast_1d(np.asarray(d, dtype=float))
+        keep = d <= radius_m
+        point, asset, d = point[keep], asset[keep], d[keep]
+        order = np.lexsort((asset, d, point))  # by point, then nearest first, ties by index
+        point, asset, d = point[order], asset[order], d[order]
+        bounds = np.searchsorted(point, np.arange(len(lon) + 1))
+        return [(asset[i:j], d[i:j]) for i, j in itertools.pairwise(bounds)]
 
 
 #: How many of the nearest assets each point lists (all are counted).
