@@ -79,3 +79,78 @@ def test_bad_edits(store: Store) -> None:
     with pytest.raises(NotFound):
         retire_record(store, "service", "no-such-id", actor="a")
     assert [e["action"] for e in history(store, sid)] == ["create"]
+
+
+def test_parts_of_a_service_edited_in_one_transaction(store: Store) -> None:
+    from strengthmap.directory.editing import edit_records
+
+    sid = create_record(store, "service", {"name": "Tea dance"}, actor="teresa")
+    lid, aid, _sal = edit_records(
+        store,
+        [
+            ("create", "location", {"name": "Hall", "latitude": 53.79, "longitude": -1.575}),
+            ("create", "address", {"location_id": "$0", "address_1": "1 Road", "city": "Leeds",
+                                   "state_province": "West Yorkshire", "postal_code": "ls12 1be"}),
+            ("create", "service_at_location", {"service_id": sid, "location_id": "$0"}),
+        ],
+        actor="teresa",
+    )  # fmt: skip
+    with store.session() as s:
+        address = s.get(schema.Address, aid)
+        assert address is not None and address.postal_code == "LS12 1BE"
+        assert address.location_id == lid
+    # all or nothing: the bad address leaves no second location behind
+    with pytest.raises(InputError) as err:
+        edit_records(
+            store,
+            [
+                ("create", "location", {"name": "Second hall"}),
+                ("create", "address", {"location_id": "$0", "address_1": "", "city": "Leeds",
+                                       "state_province": "W Yorks", "postal_code": "LS1 1AA"}),
+            ],
+            actor="teresa",
+        )  # fmt: skip
+    assert err.value.field == "address_1"
+    with store.session() as s:
+        assert s.query(schema.Location).filter_by(name="Second hall").count() == 0
+    # a schedule's faults name the field
+    for bad, field in (({"freq": "WEEKLY", "byday": "XX"}, "byday"),
+                       ({"freq": "WEEKLY", "byday": "WE", "opens_at": "25:00"}, "opens_at"),
+                       ({"rrule": "FREQ=SOMETIMES"}, "rrule"), ({}, "byday")):  # fmt: skip
+        with pytest.raises(InputError) as err:
+            create_record(store, "schedule", {"service_id": sid, **bad}, actor="t")
+        assert err.value.field == field, bad
+    with pytest.raises(InputError) as err:
+        create_record(store, "schedule", {"freq": "WEEKLY", "byday": "WE"}, actor="t")
+    assert err.value.field == "service_id"
+    create_record(
+        store, "schedule", {"service_id": sid, "rrule": "FREQ=WEEKLY;BYDAY=TH"}, actor="t"
+    )
+    # the free flag follows the cost options
+    free_id = create_record(store, "cost_option", {"service_id": sid, "amount": 0}, actor="t")
+
+    def free() -> bool | None:
+        with store.session() as s:
+            row = s.get(schema.Service, sid)
+            assert row is not None
+            return row.free
+
+    assert free() is True
+    update_record(store, "cost_option", free_id, {"amount": 2.5}, actor="t")
+    assert free() is False
+    retire_record(store, "cost_option", free_id, actor="t")
+    assert free() is None
+    with pytest.raises(InputError) as err:
+        create_record(store, "cost_option", {"service_id": sid, "amount": -1}, actor="t")
+    assert err.value.field == "amount"
+    # private contacts: the flag takes form text and stays out of the feed
+    cid = create_record(
+        store, "contact", {"service_id": sid, "name": "Pat", "private": "true"}, actor="t"
+    )
+    from strengthmap.directory.oruk import to_oruk_service
+
+    with store.session() as s:
+        contact = s.get(schema.Contact, cid)
+        assert contact is not None and contact.private is True
+        assert all(c.get("id") != cid for c in to_oruk_service(s, sid).get("contacts", []))
+    assert [e["action"] for e in history(store, free_id)] == ["create", "update", "retire"]
