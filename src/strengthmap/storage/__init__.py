@@ -122,8 +122,8 @@ def include_object_for(dialect: str) -> Any:
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
         if type_ == "index" and name and name.endswith("_gist"):
             return dialect == "postgresql"
-        # the directory's full-text index (migration 0002) is not a model
-        if name and name.startswith("service_fts"):
+        # the directory's full-text and spatial indexes (migrations 0002, 0003) are not models
+        if name and name.startswith(("service_fts", "location_rtree")):
             return False
         # PostGIS's own table is not ours to manage
         return not (type_ == "table" and name == "spatial_ref_sys")
@@ -137,6 +137,10 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # a 64 MiB page cache and in-memory temp tables: random UUID keys and the FTS5 index make
+    # bulk imports touch many pages (measured in bench/bench_directory_import.py)
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 
