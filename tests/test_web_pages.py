@@ -3,6 +3,7 @@ source CSVs, the users CLI, cookies' flags, and errors as HTML for browsers."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from strengthmap import accounts
 from strengthmap.api import create_app
+from strengthmap.errors import Conflict
 from strengthmap.settings import Settings
 from strengthmap.storage import Store, open_store
 
@@ -125,3 +127,87 @@ def test_users_cli_create_list_disable(tmp_path: Path) -> None:
     store = open_store(db)
     assert accounts.get_user(store, "c@example.org").disabled
     store.close()
+
+
+def _editor_client(store: Store, email: str = "ed@example.org") -> tuple[TestClient, str]:
+    """A client logged in as an editor, and its CSRF token."""
+    with contextlib.suppress(Conflict):  # the user exists already (module-scoped store)
+        accounts.create_user(store, email, password="p" * 12, role="editor")
+    app = create_app(Settings(database_url=str(store.url)), store=store)
+    c = TestClient(app)
+    c.get("/login")
+    token = accounts.csrf_token(app.state.settings.secret_key, c.cookies["sm_csrf"])
+    r = c.post("/login", data={"email": email, "password": "p" * 12, "csrf_token": token},
+               follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    return c, token
+
+
+def test_editor_adds_a_place_times_contacts_and_costs_through_the_audit_trail(
+    leeds: Store,
+) -> None:
+    from strengthmap.areas import resolve_postcode
+    from strengthmap.directory.editing import history
+    from strengthmap.storage import schema
+
+    c, token = _editor_client(leeds)
+    r = c.post("/edit/organizations", data={"csrf_token": token, "name": "Wortley Friends",
+                                            "abcd_kind": "association"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    with leeds.session() as s:
+        org = s.query(schema.Organization).filter_by(name="Wortley Friends").one().id
+    r = c.post("/edit/services", data={"csrf_token": token, "name": "Knit and natter",
+                                       "abcd_kind": "association", "status": "active",
+                                       "organization_id": org}, follow_redirects=False)  # fmt: skip
+    sid = r.headers["location"].rsplit("/", 1)[1]
+    base = f"/edit/services/{sid}"
+    # a place: the postcode puts it on the map (the ONS centroid)
+    place = {"csrf_token": token, "name": "Hall", "address_1": "1 Green Lane", "city": "Leeds",
+             "postcode": "ls12 1be", "access_description": "Step-free"}  # fmt: skip
+    bad = c.post(f"{base}/locations", data={**place, "postcode": "ZZ9 9ZZ"})
+    assert bad.status_code == 422 and 'id="e-postcode"' in bad.text
+    assert c.post(f"{base}/locations", data=place, follow_redirects=False).status_code == 303
+    lon, lat, _ = resolve_postcode(leeds, "LS12 1BE")
+    with leeds.session() as s:
+        loc = s.query(schema.Location).filter_by(name="Hall").one()
+        assert (loc.longitude, loc.latitude) == (lon, lat)
+        acc = s.query(schema.Accessibility).filter_by(location_id=loc.id).one()
+        assert acc.description == "Step-free"
+        lid = loc.id
+    # schedules: a bad time and a bad RRULE are shown beside their fields; nothing is written
+    r = c.post(f"{base}/schedules", data={"csrf_token": token, "mode": "weekly", "days": ["WE"],
+                                          "opens_at": "25:00"})  # fmt: skip
+    assert r.status_code == 422 and 'id="e-opens_at"' in r.text and 'aria-invalid="true"' in r.text
+    r = c.post(f"{base}/schedules", data={"csrf_token": token, "mode": "rrule",
+                                          "rrule": "FREQ=SOMETIMES"})  # fmt: skip
+    assert r.status_code == 422 and 'id="e-rrule"' in r.text
+    r = c.post(f"{base}/schedules", data={"csrf_token": token, "mode": "weekly"})
+    assert r.status_code == 422 and 'id="e-days"' in r.text
+    for data in ({"mode": "weekly", "days": ["WE", "FR"], "opens_at": "13:00", "closes_at": "15:00"},
+                 {"mode": "rrule", "rrule": "RRULE:FREQ=MONTHLY;BYDAY=1MO"}):  # fmt: skip
+        assert c.post(f"{base}/schedules", data={"csrf_token": token, **data},
+                      follow_redirects=False).status_code == 303  # fmt: skip
+    # contacts, one private; a cost option
+    c.post(f"{base}/contacts", data={"csrf_token": token, "name": "Public Pat"})
+    c.post(f"{base}/contacts", data={"csrf_token": token, "name": "Secret Sam", "private": "on"})
+    r = c.post(f"{base}/cost-options", data={"csrf_token": token, "cost": "amount", "amount": "x"})
+    assert r.status_code == 422 and 'id="e-amount"' in r.text
+    c.post(f"{base}/cost-options", data={"csrf_token": token, "cost": "free", "option": "Tea"})
+    page = c.get(base).text
+    assert "Every Wednesday and Friday, 13:00 to 15:00" in page and "Secret Sam (private)" in page
+    # what the public sees
+    public = TestClient(c.app).get(f"/services/{sid}").text
+    assert "Public Pat" in public and "Secret Sam" not in public
+    assert "Every Wednesday and Friday, 13:00 to 15:00" in public and "1 Green Lane" in public
+    assert "Run by Wortley Friends" in public and "Free" in public
+    assert "verified today" in public
+    with leeds.session() as s:
+        svc = s.get(schema.Service, sid)
+        assert svc is not None and svc.free is True
+    # every change is in the audit trail with the editor's email
+    trail = history(leeds, lid)
+    assert trail[0]["action"] == "create" and trail[0]["actor"] == "ed@example.org"
+    # anonymous and CSRF-less posts are refused
+    anon = TestClient(c.app)
+    assert anon.post(f"{base}/contacts", data={"name": "x"}).status_code == 401
+    assert c.post(f"{base}/contacts", data={"name": "x"}).status_code == 403

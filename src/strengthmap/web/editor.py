@@ -25,6 +25,12 @@ SERVICE_FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("name", "Name", "text", "What people call it."),
     ("description", "Description", "textarea", "What happens, who it is for, what to expect."),
     ("abcd_kind", "Kind of asset", "kind", ""),
+    (
+        "organization_id",
+        "Run by",
+        "organization",
+        "The organisation (add one under Organisations).",
+    ),
     ("status", "Status", "status", ""),
     ("url", "Website", "url", "Starts with https://"),
     ("email", "Public email", "email", ""),
@@ -71,6 +77,15 @@ def _form(
     status: int = 200,
     service_id: str | None = None,
 ) -> HTMLResponse:
+    from strengthmap.web.editor_parts import service_parts
+
+    store = _store(request)
+    with store.session() as session:
+        orgs = session.execute(
+            select(schema.Organization.id, schema.Organization.name)
+            .where(schema.Organization.retired_at.is_(None))
+            .order_by(schema.Organization.name)
+        ).all()
     return render(
         request,
         "edit_service.html",
@@ -83,6 +98,8 @@ def _form(
             "kinds": ABCD_KINDS,
             "statuses": STATUSES,
             "service_id": service_id,
+            "orgs": orgs,
+            "parts": service_parts(store, service_id) if service_id else None,
         },
         status_code=status,
         data_page=False,
@@ -94,7 +111,12 @@ def edit_home(request: Request, user: User = Depends(require_role("editor"))) ->
     """The services an editor can change."""
     with _store(request).session() as session:
         services = session.execute(
-            select(schema.Service.id, schema.Service.name, schema.Service.status)
+            select(
+                schema.Service.id,
+                schema.Service.name,
+                schema.Service.status,
+                schema.Service.last_verified,
+            )
             .where(schema.Service.retired_at.is_(None))
             .order_by(schema.Service.name)
         ).all()

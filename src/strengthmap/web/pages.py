@@ -152,7 +152,7 @@ def _wants_html(request: Request) -> bool:
 def mount(app: FastAPI) -> None:
     """Add the pages, the auth middleware, the login and map routes and /static to ``app``."""
     from strengthmap.api import auth
-    from strengthmap.web import admin, areas, directory, editor, routes
+    from strengthmap.web import admin, areas, directory, editor, editor_parts, routes
 
     auth.install(app)
     # the map's GeoJSON is ~0.5 MB for 482 LSOAs; gzip makes it ~5x smaller on slow connections
@@ -165,6 +165,7 @@ def mount(app: FastAPI) -> None:
     app.include_router(routes.router)
     app.include_router(areas.router)
     app.include_router(editor.router)
+    app.include_router(editor_parts.router)
     app.include_router(admin.router)
 
     # errors as HTML pages for browsers, JSON (the API's body) for everything else

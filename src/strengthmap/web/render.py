@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,32 @@ def safe_url(value: object) -> str | None:
 
 
 templates.env.filters["safe_url"] = safe_url
+
+
+def freshness(last_verified: date | datetime | None, today: date | None = None) -> str:
+    """How long ago a record was checked, in words (months of 30.44 days, years of 365.25).
+
+    >>> freshness(date(2026, 1, 10), today=date(2026, 4, 20)), freshness(None)
+    ('verified 3 months ago', 'not verified')
+    >>> freshness(date(2026, 4, 20), today=date(2026, 4, 20))
+    'verified today'
+    """
+    if last_verified is None:
+        return "not verified"
+    day = last_verified.date() if isinstance(last_verified, datetime) else last_verified
+    days = ((today or date.today()) - day).days
+    if days <= 0:
+        return "verified today"
+    if days == 1:
+        return "verified yesterday"
+    for size, unit in ((365.25, "year"), (30.44, "month"), (7, "week"), (1, "day")):
+        n = int(days // size)
+        if n >= 1:
+            return f"verified {n} {unit}{'' if n == 1 else 's'} ago"
+    return "verified today"  # unreachable: days >= 2 here
+
+
+templates.env.filters["freshness"] = freshness
 
 #: What must be shown wherever the data is shown (see ../shared/data/SOURCES.md).
 ATTRIBUTION = (
@@ -77,4 +104,4 @@ def render(
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
 
 
-__all__ = ["ATTRIBUTION", "NAV", "OSM_ATTRIBUTION", "render", "templates"]
+__all__ = ["ATTRIBUTION", "NAV", "OSM_ATTRIBUTION", "freshness", "render", "templates"]
