@@ -231,3 +231,22 @@ def test_parse_near_point_and_postcode(store: Store) -> None:
         parse_near(store, "LS99 9ZZ")
     with pytest.raises(InputError):
         parse_near(store, "not a place")
+
+
+def test_spatial_index_follows_edits_and_pages_are_ranked(store: Store) -> None:
+    from strengthmap.directory.editing import update_record
+
+    ids = _load(store)
+    near = {"near": NEW_WORTLEY, "radius_m": 1000}
+    assert "Far lunch" not in _names(store, **near)
+    with store.session() as s:
+        sal = s.query(schema.ServiceAtLocation).filter_by(service_id=ids["Far lunch"]).one()
+    update_record(
+        store, "location", sal.location_id, {"longitude": -1.5752, "latitude": 53.7904}, actor="t"
+    )
+    assert "Far lunch" in _names(store, **near)
+    # BM25 scores: positive for every match, and the page is in score order
+    page = search_services(store, ServiceQuery(text="lunch", per_page=100))
+    scores = {h.name: h.score for h in page.items}
+    assert all(v is not None and v > 0 for v in scores.values())
+    assert [h.score for h in page.items] == sorted((h.score for h in page.items), reverse=True)

@@ -18,13 +18,14 @@ and no ``free`` flag gets one (free when every option costs nothing).
 
 from __future__ import annotations
 
+import operator
+import struct
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from shapely.geometry import Point
 
 from strengthmap.storage import schema
 from strengthmap.storage.schema.base import utcnow
@@ -75,6 +76,8 @@ MODELS: dict[str, Any] = {
     )
 }
 _BATCH = 2000
+_WKB_POINT = struct.Struct("<BIdd")
+_SELF_REFERENCING = {"organization", "taxonomy_term"}
 
 
 def stable_id(source: str, ref: str) -> str:
@@ -93,30 +96,55 @@ def _prepare(
     licence: str | None,
     now: datetime,
     today: date,
-) -> list[dict[str, Any]]:
+) -> tuple[list[str], list[list[Any]]]:
+    """Every row as a full list of the table's columns (defaults, provenance, geometry filled)."""
     tab = MODELS[table].__table__
     names = [c.name for c in tab.columns]
-    out = []
+    known = set(names)
+    defaults = [
+        c.default.arg if c.default is not None and getattr(c.default, "is_scalar", False) else None
+        for c in tab.columns
+    ]
+    pairs = list(zip(names, defaults, strict=True))
+    i_source, i_licence = names.index("source"), names.index("licence")
+    i_verified, i_created, i_updated = (
+        names.index("last_verified"),
+        names.index("created_at"),
+        names.index("updated_at"),
+    )
+    geo = (
+        (names.index("geometry"), names.index("longitude"), names.index("latitude"))
+        if table == "location"
+        else None
+    )
+    out: list[list[Any]] = []
     for row in rows:
-        unknown = set(row) - set(names)
-        if unknown:
-            raise KeyError(f"{table}: no such column(s) {sorted(unknown)}")
-        r = dict.fromkeys(names)
-        for c in tab.columns:  # column defaults that are plain values (status, timezone ...)
-            if c.default is not None and getattr(c.default, "is_scalar", False):
-                r[c.name] = c.default.arg
-        r.update(row)
-        r["source"] = row.get("source") or source
-        r["licence"] = row.get("licence") or licence
-        r["last_verified"] = row.get("last_verified") or today
-        r["created_at"] = row.get("created_at") or now
-        r["updated_at"] = now
-        if table == "location" and r.get("geometry") is None:
-            lon, lat = r.get("longitude"), r.get("latitude")
-            if lon is not None and lat is not None:
-                r["geometry"] = Point(float(lon), float(lat))
+        if not known.issuperset(row):
+            raise KeyError(f"{table}: no such column(s) {sorted(set(row) - known)}")
+        r: list[Any] = [row.get(n, d) for n, d in pairs]
+        if r[i_source] is None:
+            r[i_source] = source
+        if r[i_licence] is None:
+            r[i_licence] = licence
+        if r[i_verified] is None:
+            r[i_verified] = today
+        if r[i_created] is None:
+            r[i_created] = now
+        r[i_updated] = now
+        if (
+            geo is not None
+            and r[geo[0]] is None
+            and r[geo[1]] is not None
+            and r[geo[2]] is not None
+        ):
+            r[geo[0]] = _point_wkb(float(r[geo[1]]), float(r[geo[2]]))
         out.append(r)
-    return out
+    return names, out
+
+
+def _point_wkb(lon: float, lat: float) -> bytes:
+    """ISO WKB of a 2-D point, little-endian: what ``shapely.to_wkb(Point(lon, lat))`` gives."""
+    return _WKB_POINT.pack(1, 1, lon, lat)
 
 
 def _derive_free(rows: dict[str, list[dict[str, Any]]]) -> None:
@@ -152,25 +180,72 @@ def upsert_rows(
     now = utcnow()
     today = now.date()
     counts: dict[str, int] = {}
+    bind = session.get_bind()
+    big = dialect == "sqlite" and sum(len(r) for r in materialised.values()) > 20_000
+    if big:
+        # a bulk write touches index pages all over the file: give it a page cache to match
+        # (up to 256 MiB, taken only as needed), then the connection's usual size again
+        old_cache = session.execute(sa.text("PRAGMA cache_size")).scalar()
+        session.execute(sa.text("PRAGMA cache_size=-262144"))
     for table, table_rows in materialised.items():
         if not table_rows:
             continue
-        prepared = _prepare(table, table_rows, source, licence, now, today)
+        names, prepared = _prepare(table, table_rows, source, licence, now, today)
+        if table not in _SELF_REFERENCING:
+            # in key order, the primary-key b-tree grows at its end instead of splitting pages
+            # all over (random UUIDs); self-referencing tables keep parents first
+            prepared.sort(key=lambda t: t[0])
         tab = MODELS[table].__table__
-        # one statement per distinct key set keeps executemany uniform; every row has all keys
-        stmt = insert(tab)
+        stmt = insert(tab).values({n: sa.bindparam(n) for n in names})
         stmt = stmt.on_conflict_do_update(
             index_elements=["id"],
-            set_={
-                c.name: stmt.excluded[c.name]
-                for c in tab.columns
-                if c.name not in {"id", "created_at"}
-            },
+            set_={n: stmt.excluded[n] for n in names if n not in {"id", "created_at"}},
         )
-        for start in range(0, len(prepared), _BATCH):
-            session.execute(stmt, prepared[start : start + _BATCH])
+        if dialect == "sqlite":
+            _sqlite_executemany(session, bind.dialect, tab, stmt, names, prepared)
+        else:
+            for start in range(0, len(prepared), _BATCH):
+                chunk = [dict(zip(names, t, strict=True)) for t in prepared[start : start + _BATCH]]
+                session.execute(stmt, chunk)
         counts[table] = len(prepared)
+    if big:
+        session.execute(sa.text(f"PRAGMA cache_size={int(old_cache or -2000)}"))
     return counts
+
+
+def _sqlite_executemany(
+    session: Any, dialect: Any, tab: Any, stmt: Any, names: list[str], rows: list[list[Any]]
+) -> None:
+    """Bulk upsert on SQLite straight through the driver: the statement is compiled once and
+    each value goes through its column type's own bind processor (JSON, dates, WKB), exactly
+    as SQLAlchemy would do it, without building a parameter dict per row."""
+    compiled = stmt.compile(dialect=dialect)
+    order = [names.index(k) for k in compiled.positiontup]
+    procs = [tab.c[names[i]].type.dialect_impl(dialect).bind_processor(dialect) for i in order]
+    if order == list(range(len(names))):
+        params = rows  # already in the statement's order: processed in place
+    else:
+        getter = operator.itemgetter(*order)
+        params = [list(getter(row)) for row in rows]
+    for pos, proc in enumerate(procs):
+        if proc is None:
+            continue
+        cache: dict[Any, Any] = {}  # the same date, timestamp or flag is processed once
+        for p in params:
+            v = p[pos]
+            if v is None:
+                continue  # None stays SQL NULL (never the JSON text 'null')
+            try:
+                p[pos] = cache[v]
+            except KeyError:
+                p[pos] = cache[v] = proc(v)
+            except TypeError:  # unhashable (a dict or list for a JSON column)
+                p[pos] = proc(v)
+    cursor = session.connection().connection.driver_connection.cursor()
+    try:
+        cursor.executemany(str(compiled), params)
+    finally:
+        cursor.close()
 
 
 def retire_missing(session: Any, table: str, source: str, keep_ids: set[str]) -> int:

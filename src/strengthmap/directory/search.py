@@ -230,13 +230,41 @@ def search_services(store: Store, query: ServiceQuery) -> SearchPage:
         if query.taxonomy_term_ids:
             attr = schema.Attribute.__table__
             for ids in resolve_terms(session, query.taxonomy_term_ids):
+                # "+" keeps SQLite on the link_id index (a common term has thousands of rows)
+                term_col: Any = (
+                    attr.c.taxonomy_term_id
+                    if store.is_postgis
+                    else sa.literal_column("+attribute.taxonomy_term_id")
+                )
                 conds.append(
-                    sa.exists().where(
-                        attr.c.link_id == svc.c.id, attr.c.taxonomy_term_id.in_(sorted(ids))
-                    )
+                    sa.exists().where(attr.c.link_id == svc.c.id, term_col.in_(sorted(ids)))
                 )
         score_col: Any = sa.null()
         from_: Any = svc
+        box = (
+            _box(query.near[0], query.near[1], query.radius_m)
+            if query.near is not None and query.radius_m is not None
+            else None
+        )
+        if box is not None and not store.is_postgis:
+            # SQLite: the R*Tree (migration 0003) finds the services with a location in the box
+            rtree = (
+                sa.text(
+                    "SELECT sal.service_id FROM location_rtree r "
+                    "JOIN location l ON l.rowid = r.id "
+                    "JOIN service_at_location sal ON sal.location_id = l.id "
+                    "WHERE r.min_lon <= :maxx AND r.max_lon >= :minx "
+                    "AND r.min_lat <= :maxy AND r.max_lat >= :miny"
+                )
+                .bindparams(minx=box[0], miny=box[1], maxx=box[2], maxy=box[3])
+                .columns(service_id=sa.String)
+            )
+            conds.append(svc.c.id.in_(rtree))
+        elif box is not None:
+            # PostgreSQL: the b-tree indexes on latitude and longitude (a location written
+            # without a geometry is still found)
+            conds.append(loc.c.longitude.between(box[0], box[2]))
+            conds.append(loc.c.latitude.between(box[1], box[3]))
         if query.text:
             if store.is_postgis:
                 tsq = sa.func.plainto_tsquery("english", query.text)
@@ -244,25 +272,20 @@ def search_services(store: Store, query: ServiceQuery) -> SearchPage:
                 conds.append(tsv.op("@@")(tsq))
                 score_col = sa.func.ts_rank(tsv, tsq)
             else:
-                fts = (
-                    sa.text(
-                        "SELECT rowid AS rid, bm25(service_fts) AS rank FROM service_fts "
-                        "WHERE service_fts MATCH :fts_query"
-                    )
-                    .bindparams(fts_query=_fts5_query(query.text))
-                    .columns(rid=sa.Integer, rank=sa.Float)
-                    .subquery("fts")
+                matches = sa.text(
+                    "SELECT rowid FROM service_fts WHERE service_fts MATCH :fts_query"
+                ).bindparams(fts_query=_fts5_query(query.text))
+                # with a box, the box drives the join ("+" keeps SQLite from starting at FTS)
+                rowid: Any = sa.literal_column(
+                    "+service.rowid" if box is not None else "service.rowid"
                 )
-                from_ = from_.join(fts, fts.c.rid == sa.literal_column("service.rowid"))
-                score_col = -fts.c.rank  # bm25() is lower for better matches
+                conds.append(rowid.in_(matches))
         area_geom = None
         if query.area_code:
             area_geom = _area_geometry(session, query.area_code)
         from_ = from_.outerjoin(sal, sal.c.service_id == svc.c.id).outerjoin(
             loc, loc.c.id == sal.c.location_id
         )
-        if query.near is not None and query.radius_m is not None:
-            conds.extend(_bbox(loc, *query.near, query.radius_m))
         if area_geom is not None:
             minx, miny, maxx, maxy = area_geom.bounds
             in_box = sa.and_(
@@ -298,6 +321,8 @@ def search_services(store: Store, query: ServiceQuery) -> SearchPage:
         hits = _collapse(rows, query, area_geom, session)
         if query.day is not None and hits:
             hits = _open_filter(session, hits, query)
+        if query.text and not store.is_postgis and hits:
+            _bm25(session, hits, query.text)
     if query.text:
         hits.sort(key=lambda h: (-(h.score or 0.0), h.name, h.service_id))
     elif query.near is not None:
@@ -321,15 +346,61 @@ def _free_clause(svc: Any) -> Any:
     )
 
 
-def _bbox(loc: Any, lon: float, lat: float, radius_m: float) -> list[Any]:
-    """A lat/lon box that surely holds every point within ``radius_m`` (then tested exactly)."""
-    dlat = radius_m / _M_PER_DEG_LAT + 1e-6
+def _box(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) surely holding every point within ``radius_m``.
+
+    Widened by 1e-4 degrees (about 10 m) because the R*Tree stores 32-bit floats; the exact
+    geodesic test follows.
+    """
+    dlat = radius_m / _M_PER_DEG_LAT + 1e-4
     coslat = max(np.cos(np.radians(min(abs(lat) + dlat, 89.9))), 1e-6)
-    dlon = radius_m / (_M_PER_DEG_LAT * coslat) + 1e-6
-    return [
-        loc.c.latitude.between(lat - dlat, lat + dlat),
-        loc.c.longitude.between(lon - dlon, lon + dlon),
-    ]
+    dlon = radius_m / (_M_PER_DEG_LAT * coslat) + 1e-4
+    return (float(lon - dlon), float(lat - dlat), float(lon + dlon), float(lat + dlat))
+
+
+_SUFFIXES = ("ing", "es", "ed", "s")
+
+
+def _stem(word: str) -> str:
+    """A light English suffix stripper (lunches -> lunch), for scoring only; matching is FTS5's."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _bm25(
+    session: Any, hits: list[ServiceHit], text: str, k1: float = 1.2, b: float = 0.75
+) -> None:
+    """Okapi BM25 scores (Robertson & Zaragoza 2009) for the hits, name words counted twice.
+
+    FTS5's own ``bm25()`` reads every match's document size, which costs more than the rest of
+    a combined search when a word is common; here document frequencies come from FTS5 (one
+    count per query word) and term frequencies from the hits' own text.
+    """
+    words = list(dict.fromkeys(re.findall(r"\w+", text.lower())))
+    n_docs = session.execute(sa.text("SELECT max(rowid) FROM service")).scalar() or 1
+    idf = {}
+    for w in words:
+        df = session.execute(
+            sa.text("SELECT count(*) FROM service_fts WHERE service_fts MATCH :q"),
+            {"q": f'"{w}"'},
+        ).scalar_one()
+        idf[_stem(w)] = float(np.log(1 + (n_docs - df + 0.5) / (df + 0.5)))
+    docs = []
+    for h in hits:
+        tokens = [_stem(t) for t in re.findall(r"\w+", h.name.lower())] * 2
+        tokens += [_stem(t) for t in re.findall(r"\w+", (h.description or "").lower())]
+        docs.append(tokens)
+    avgdl = max(1.0, sum(len(d) for d in docs) / len(docs))
+    for h, tokens in zip(hits, docs, strict=True):
+        dl = len(tokens)
+        score = 0.0
+        for stem, weight in idf.items():
+            tf = tokens.count(stem)
+            if tf:
+                score += weight * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+        h.score = round(score, 6)
 
 
 def _area_geometry(session: Any, code: str) -> Any:
