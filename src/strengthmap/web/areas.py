@@ -23,6 +23,18 @@ from strengthmap.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
+#: "A short walk": assets this far (metres, on the ellipsoid) from the area's representative
+#: point that are not inside the area; 800 m is about ten minutes on foot.
+WALK_M = 800
+
+
+def _by_kind(hits: list[Any]) -> list[tuple[str, str, int]]:
+    """(kind, label, count) in ABCD order, kinds with none left out."""
+    counts: dict[str, int] = {}
+    for h in hits:
+        counts[h.abcd_kind or "association"] = counts.get(h.abcd_kind or "association", 0) + 1
+    return [(k, label, counts[k]) for k, label in KIND_LABELS.items() if k in counts]
+
 
 def _store(request: Request) -> Store:
     store = request.app.state.store
@@ -60,10 +72,7 @@ def area_page(request: Request, code: str) -> HTMLResponse:
 
     store = _store(request)
     profile = area_profile(store, code)
-    assets = search_services(store, ServiceQuery(area_code=profile["code"], per_page=200))
-    kinds: dict[str, int] = {}
-    for h in assets.items:
-        kinds[h.abcd_kind or "association"] = kinds.get(h.abcd_kind or "association", 0) + 1
+    inside = search_services(store, ServiceQuery(area_code=profile["code"], per_page=200))
     point = None
     with store.session() as session:
         area = (
@@ -74,6 +83,11 @@ def area_page(request: Request, code: str) -> HTMLResponse:
         if area is not None and area.geometry is not None:
             rp = area.geometry.representative_point()
             point = (rp.x, rp.y)
+    walk: list[Any] = []
+    if point is not None:
+        inside_ids = {h.service_id for h in inside.items}
+        nearby = search_services(store, ServiceQuery(near=point, radius_m=WALK_M, per_page=200))
+        walk = [h for h in nearby.items if h.service_id not in inside_ids]
     near: dict[str, list[Any]] = {"imd": [], "le": []}
     if point is not None:
         for by in ("imd", "le"):
@@ -88,8 +102,11 @@ def area_page(request: Request, code: str) -> HTMLResponse:
         "area.html",
         {
             "p": profile,
-            "assets": assets,
-            "kinds": [(k, KIND_LABELS.get(k, k), n) for k, n in sorted(kinds.items())],
+            "assets": inside,
+            "kinds": _by_kind(inside.items),
+            "walk": walk,
+            "walk_kinds": _by_kind(walk),
+            "walk_m": WALK_M,
             "domain_labels": DOMAIN_LABELS,
             "le_range": _le_range(store),
             "contrasts": near,

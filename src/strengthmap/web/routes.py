@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from strengthmap.errors import InputError
 from strengthmap.storage import Store
+from strengthmap.web.pages import KIND_LABELS
 from strengthmap.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -34,6 +35,10 @@ PRESETS: dict[str, tuple[str, str]] = {
 }
 #: Sampling distance: the CLI's default (``strengthmap route profile --every``).
 EVERY_M = 250.0
+#: The radius choices for assets near the route (``--assets-radius-m``), metres; 400 m is
+#: about a five-minute walk.
+ASSET_RADII_M = (100, 250, 400, 800)
+DEFAULT_ASSET_RADIUS_M = 400
 
 
 def _store(request: Request) -> Store:
@@ -52,12 +57,40 @@ def _waypoints(route: str | None, waypoints: str | None) -> str | None:
     return None
 
 
-def _profile(request: Request, text: str, imd_release: int | None) -> Any:
+def _profile(
+    request: Request, text: str, imd_release: int | None, radius_m: float | None = None
+) -> Any:
     from strengthmap.routes import profile_route, route_from_waypoints
 
     return profile_route(
-        _store(request), route_from_waypoints(text), every_m=EVERY_M, imd_release=imd_release
+        _store(request),
+        route_from_waypoints(text),
+        every_m=EVERY_M,
+        imd_release=imd_release,
+        radius_m=radius_m,
     )
+
+
+def _markers(request: Request, profile: Any, radius_m: float, imd_release: int | None) -> list[Any]:
+    """The distinct assets within ``radius_m`` of any point of the profile, for the map:
+    ``[lon, lat, name, abcd_kind]``. The same search as the profile's own ``assets_within``
+    (``routes.Assets.within`` over the same points and the same cached asset table), so the
+    markers are exactly the assets the summary counts."""
+    import numpy as np
+
+    from strengthmap.routes import profile_data
+
+    assets = profile_data(_store(request), imd_release).assets
+    if assets is None or not len(assets) or not profile.points:
+        return []
+    lon = np.array([p["lon"] for p in profile.points], dtype=float)
+    lat = np.array([p["lat"] for p in profile.points], dtype=float)
+    found = sorted({int(j) for idx, _ in assets.within(lon, lat, radius_m) for j in idx})
+    return [
+        [round(float(assets.lonlat[j, 0]), 6), round(float(assets.lonlat[j, 1]), 6),
+         assets.names[j] or "", assets.kinds[j] or ""]
+        for j in found
+    ]  # fmt: skip
 
 
 @router.get("/routes", response_class=HTMLResponse)
@@ -66,11 +99,22 @@ def routes_page(
     route: str | None = Query(None, description="A named route (PRESETS)"),
     waypoints: str | None = Query(None, description="NAME@LON,LAT;NAME@LON,LAT;..."),
     imd_release: int | None = Query(None, description="2019 or 2025 (default: latest loaded)"),
+    assets_radius_m: str | None = Query(
+        None, description="Assets within N metres of each point (blank: none; default 400)"
+    ),
 ) -> HTMLResponse:
-    """Choose a route; see its chart and the table of every sampled point."""
+    """Choose a route; see its chart, the table of every sampled point and the assets near it."""
     # a chosen preset wins over the way-points box (which the page fills with the last route)
     text = _waypoints(route, None) if route else _waypoints(None, waypoints)
-    profile = _profile(request, text, imd_release).to_dict() if text else None
+    radius: float | None = float(DEFAULT_ASSET_RADIUS_M)
+    if assets_radius_m is not None:
+        try:
+            radius = float(assets_radius_m) if assets_radius_m.strip() else None
+        except ValueError:
+            raise InputError("a number of metres", field="assets_radius_m") from None
+    result = _profile(request, text, imd_release, radius) if text else None
+    profile = result.to_dict() if result is not None else None
+    markers = _markers(request, result, radius, imd_release) if result and radius else []
     chart_qs = (
         urlencode({"waypoints": text, **({"imd_release": imd_release} if imd_release else {})})
         if text
@@ -86,6 +130,10 @@ def routes_page(
             "profile": profile,
             "chart_qs": chart_qs,
             "imd_release": imd_release,
+            "radius": radius,
+            "radii": ASSET_RADII_M,
+            "markers": markers,
+            "kind_labels": KIND_LABELS,
         },
     )
 

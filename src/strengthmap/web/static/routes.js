@@ -7,6 +7,12 @@
       return m ? { name: m[1], lon: parseFloat(m[2]), lat: parseFloat(m[3]) } : null;
     }).filter(Boolean);
   }
+  // Leaflet puts a string tooltip in as HTML: give it an element holding plain text instead
+  function textNode(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
   document.addEventListener("DOMContentLoaded", function () {
     var el = document.getElementById("route-map");
     if (!el) { return; }
@@ -17,6 +23,24 @@
     if (tiles) { L.tileLayer(tiles, { maxZoom: 19 }).addTo(map); }
     var layer = L.layerGroup().addTo(map);
     var box = document.getElementById("waypoints");
+    // assets within the chosen radius of the route (the summary's assets_near_route), by ABCD kind
+    var KIND_COLOURS = {
+      individual: "#d55e00", association: "#0072b2", institution: "#6a3d9a",
+      physical_space: "#117733", economy: "#8c6d00", culture: "#cc3377"
+    };
+    var assets = [];
+    try { assets = JSON.parse(el.getAttribute("data-assets") || "[]"); } catch (e) { assets = []; }
+    var assetLayer = L.layerGroup().addTo(map);
+    assets.forEach(function (a) {
+      var m = L.circleMarker([a[1], a[0]], {
+        radius: 5, color: "#000", weight: 1, fillOpacity: 0.95, fillColor: KIND_COLOURS[a[3]] || "#444"
+      });
+      m.bindTooltip(textNode(a[2] || "Unnamed asset"));
+      m.addTo(assetLayer);
+      var node = m.getElement && m.getElement();
+      if (node) { node.setAttribute("data-route-asset", a[3] || ""); }
+    });
+    el.setAttribute("data-assets-drawn", String(assets.length));
     fetch("/api/areas.geojson?level=lsoa&vintage=2011&indicator=imd_decile").then(function (r) { return r.json(); }).then(function (fc) {
       var areas = L.geoJSON(fc, { interactive: false, style: function (f) { return { color: "#555", weight: 0.4, fillColor: f.properties.colour, fillOpacity: 0.45 }; } }).addTo(map);
       areas.bringToBack();
@@ -28,7 +52,7 @@
       if (!pts.length) { map.setView([53.8, -1.55], 11); return; }
       var ll = pts.map(function (p) { return [p.lat, p.lon]; });
       L.polyline(ll, { color: "#000", weight: 4 }).addTo(layer);
-      pts.forEach(function (p) { L.circleMarker([p.lat, p.lon], { radius: 6, color: "#000", fillColor: "#fff", fillOpacity: 1 }).bindTooltip(p.name).addTo(layer); });
+      pts.forEach(function (p) { L.circleMarker([p.lat, p.lon], { radius: 6, color: "#000", fillColor: "#fff", fillOpacity: 1 }).bindTooltip(textNode(p.name || "Way-point")).addTo(layer); });
       map.fitBounds(L.latLngBounds(ll), { padding: [20, 20], maxZoom: 15 });
     }
     map.on("click", function (e) {
