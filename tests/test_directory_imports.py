@@ -204,3 +204,31 @@ def test_taxonomies(sqlite_store: Store, tmp_path: Path) -> None:
     )
     if oruk_terms.is_file():
         assert import_taxonomy(sqlite_store, oruk_terms) >= 1
+
+
+def test_oruk_json_goes_through_import_oruk(sqlite_store: Store, tmp_path: Path) -> None:
+    import json
+
+    doc = {
+        "id": "0c5b7f53-6a0f-4c39-9a07-5b1d6d1f0001",
+        "name": "Lunch club",
+        "status": "active",
+        "schedules": [
+            {"id": "0c5b7f53-6a0f-4c39-9a07-5b1d6d1f0002", "freq": "WEEKLY", "byday": "WE",
+             "opens_at": "12:00", "closes_at": "14:00"}
+        ],
+    }  # fmt: skip
+    example = tmp_path / "service.json"
+    example.write_text(json.dumps(doc))
+    assert detect_format(example) == "oruk-json"
+    summary = import_file(sqlite_store, example)
+    assert summary.format == "oruk-json" and summary.written["service"] == 1
+    again = import_file(sqlite_store, example)  # upsert by id: nothing new
+    assert again.written.get("service", 0) == 0
+    assert _count(sqlite_store, schema.Service) == 1
+    assert search_services(sqlite_store, ServiceQuery(text="lunch", day="wed")).total == 1
+    # the spec's own example has a latitude of 100: refused with its JSON path, nothing written
+    with pytest.raises(InputError) as e:
+        import_file(sqlite_store, ORUK_CSV.parent / "service_full.json")
+    assert "latitude" in str(e.value)
+    assert _count(sqlite_store, schema.Service) == 1
