@@ -1,10 +1,8 @@
-"""Area profiles and postcodes: the Contract record, splits and merges through the official
-lookup, the API in-process, clear errors for unknown codes and postcodes."""
+"""Area profiles and postcodes on the real Leeds data (SQLite and PostGIS): the Contract record,
+splits and merges through the official lookup, the API in-process, clear errors for unknown codes
+and postcodes."""
 
 from __future__ import annotations
-
-import shutil
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,32 +11,16 @@ from strengthmap.api import create_app
 from strengthmap.areas import area_profile, postcode_profile, resolve_postcode
 from strengthmap.errors import InputError, NotFound
 from strengthmap.settings import Settings
-from strengthmap.sources import load_data_dir
-from strengthmap.storage import Store, open_store
+from strengthmap.storage import Store
 
 pytestmark = pytest.mark.realdata
 
-FILES = [
-    "boundaries/leeds_lsoa2011_bgc.geojson",
-    "imd/leeds_imd2019_lsoa2011.csv",
-    "imd/imd2025_england_lsoa21.csv.gz",
-    "life_expectancy/leeds_le_birth_msoa2011_2016_2020.csv",
-    "lookups/leeds_lsoa2011_to_msoa2011.csv",
-    "lookups/leeds_lsoa2011_to_lsoa2021.csv",
-    "population/leeds_lsoa2011_population_mid2020.csv",
-    "postcodes/ls_postcodes_nspl_may2025.csv",
-]
 
-
-@pytest.fixture(scope="module")
-def store(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Store:
-    root = tmp_path_factory.mktemp("areas")
-    for rel in FILES:
-        (root / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(data_dir / rel, root / "data" / rel)
-    s = open_store(f"sqlite:///{root / 'areas.sqlite'}")
-    load_data_dir(s, root / "data", place="Leeds")
-    return s
+@pytest.fixture
+def store(leeds_store: Store) -> Store:
+    """The Leeds data directory loaded once per backend per session (``leeds_store`` in
+    conftest); these tests only read it."""
+    return leeds_store
 
 
 def test_profile_of_an_unchanged_lsoa(store: Store) -> None:

@@ -291,11 +291,16 @@ def test_rank_out_of_range(work: Work, capsys: pytest.CaptureFixture[str], data_
     assert rel in err and "row 3" in err and "field imd_rank" in err and "outside" in err
 
 
-def test_areas_show_cli(work: Work, capsys: pytest.CaptureFixture[str]) -> None:
+def test_areas_show_cli(
+    leeds_store: Store, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Read-only, so on conftest's session Leeds load (both backends) rather than a base copy."""
+    monkeypatch.setenv("COLUMNS", "1000")
+    url = leeds_store.url.render_as_string(hide_password=False)
     capsys.readouterr()
-    assert work.run("areas", "show", "E01011264", "--json") == 0
+    assert main(["--database", url, "areas", "show", "E01011264", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["code"] == "E01011264" and record["msoa_code"] == "E02002340"
     assert record["population"] == 1230
-    assert work.run("areas", "show", "E01999999") == 4
+    assert main(["--database", url, "areas", "show", "E01999999"]) == 4
     assert "E01999999" in capsys.readouterr().err

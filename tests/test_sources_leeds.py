@@ -1,9 +1,10 @@
-"""The real Leeds data directory loaded once per backend (SQLite and PostGIS): everything the
-issue's "Must show" asks, checked against the published files read independently with pandas."""
+"""The real Leeds data directory loaded once per backend (SQLite and PostGIS; conftest's session
+``leeds_store``): everything the issue's "Must show" asks, checked against the published files
+read independently with pandas. Loading twice runs on a copy of that load, a store of its own."""
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,25 +39,57 @@ SUPPRESSED = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgis"])
-def leeds(
-    request: pytest.FixtureRequest, data_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Store, list]]:
-    """The Leeds data directory loaded once per backend (the reports of that load)."""
-    if request.param == "sqlite":
-        template = request.getfixturevalue("_sqlite_template")
-        path = tmp_path_factory.mktemp("leeds") / "leeds.sqlite"
-        shutil.copy(template, path)
-        store = open_store(f"sqlite:///{path}")
-    else:
-        store = request.getfixturevalue("_postgis_store")
-        names = ", ".join(t.name for t in schema.metadata.sorted_tables)
-        with store.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    reports = load_data_dir(store, data_dir, place="Leeds")
-    yield store, reports
-    if request.param == "sqlite":
+@pytest.fixture
+def leeds(leeds_store: Store) -> Store:
+    """The Leeds data directory loaded once per backend per session (``leeds_store`` in
+    conftest: ``load_data_dir(store, data_dir, place="Leeds")``); read-only here."""
+    return leeds_store
+
+
+@pytest.fixture
+def leeds_copy(
+    leeds_store: Store, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Store]:
+    """A store of this test's own holding a copy of the session's Leeds load (the SQLite file
+    copied with the backup API; on PostGIS a database made with the Leeds one as template), so
+    the test may load into it without touching the shared store."""
+    if leeds_store.engine.dialect.name == "sqlite":
+        path = tmp_path / "leeds_copy.sqlite"
+        source = sqlite3.connect(str(leeds_store.url.database))
+        target = sqlite3.connect(path)
+        with source, target:
+            source.backup(target)
+        source.close()
+        target.close()
+        store = open_store(f"sqlite:///{path}", upgrade=False)
+        yield store
         store.close()
+        return
+    # CREATE DATABASE ... TEMPLATE needs no other session on the template: close the pool's
+    # connections, and end the idle ones that CLI runs of other tests left behind (the database
+    # is this pytest run's own, ``<test db>_<pid>_leeds``); run it from the test database
+    leeds_store.engine.dispose()
+    admin = request.getfixturevalue("_postgis_store").engine.execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    url = leeds_store.url.set(database=f"{leeds_store.url.database}_copy")
+    with admin.connect() as conn:
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": leeds_store.url.database},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        conn.execute(
+            text(f'CREATE DATABASE "{url.database}" TEMPLATE "{leeds_store.url.database}"')
+        )
+    store = open_store(url.render_as_string(hide_password=False), upgrade=False)
+    yield store
+    store.close()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
 
 
 def _dump(store: Store) -> dict[str, list[tuple]]:
@@ -87,7 +120,7 @@ def _file2_leeds(data_dir: Path) -> pd.DataFrame:
 
 
 def test_lsoa2011_have_geometry_and_imd2019_as_published(leeds, data_dir: Path) -> None:
-    store, _ = leeds
+    store = leeds
     published = _file2_leeds(data_dir)
     assert len(published) == 482
     A, D = schema.Area, schema.Deprivation
@@ -120,7 +153,7 @@ def test_lsoa2011_have_geometry_and_imd2019_as_published(leeds, data_dir: Path) 
 
 
 def test_lsoa2021_have_imd2025_with_scores(leeds, data_dir: Path) -> None:
-    store, _ = leeds
+    store = leeds
     published = pd.read_csv(data_dir / "imd/imd2025_england_lsoa21.csv.gz").set_index("lsoa21_code")
     A, D = schema.Area, schema.Deprivation
     with store.session() as s:
@@ -143,7 +176,7 @@ def test_lsoa2021_have_imd2025_with_scores(leeds, data_dir: Path) -> None:
 
 
 def test_msoas_have_life_expectancy_with_cis_and_nine_suppressed(leeds, data_dir: Path) -> None:
-    store, _ = leeds
+    store = leeds
     V, A = schema.IndicatorValue, schema.Area
     with store.session() as s:
         rows = s.execute(
@@ -165,7 +198,7 @@ def test_msoas_have_life_expectancy_with_cis_and_nine_suppressed(leeds, data_dir
 
 
 def test_2021_areas_linked_through_the_lookup(leeds) -> None:
-    store, _ = leeds
+    store = leeds
     L, A = schema.AreaLink, schema.Area
     with store.session() as s:
         codes = dict(
@@ -183,7 +216,7 @@ def test_2021_areas_linked_through_the_lookup(leeds) -> None:
 
 
 def test_population_attached(leeds) -> None:
-    store, _ = leeds
+    store = leeds
     with store.session() as s:
         total = s.scalar(
             select(func.sum(schema.Area.population)).where(
@@ -194,7 +227,7 @@ def test_population_attached(leeds) -> None:
 
 
 def test_postcode_resolves(leeds, data_dir: Path) -> None:
-    store, _ = leeds
+    store = leeds
     lon, lat, code = resolve_postcode(store, "LS12 1BE")
     pc = pd.read_csv(data_dir / "postcodes/ls_postcodes_nspl_may2025.csv").set_index("postcode")
     assert (lon, lat) == (pc.loc["LS12 1BE", "lon"], pc.loc["LS12 1BE", "lat"])
@@ -202,7 +235,7 @@ def test_postcode_resolves(leeds, data_dir: Path) -> None:
 
 
 def test_contract_of_areas_show(leeds) -> None:
-    store, _ = leeds
+    store = leeds
     p = area_profile(store, "E01011264")
     for key in ("code", "name", "level", "msoa_code", "imd", "imd_releases", "life_expectancy"):
         assert key in p
@@ -215,8 +248,8 @@ def test_contract_of_areas_show(leeds) -> None:
         assert {"value", "lower", "upper"} <= set(p["life_expectancy"][sex])
 
 
-def test_loading_twice_changes_nothing(leeds, data_dir: Path) -> None:
-    store, _ = leeds
+def test_loading_twice_changes_nothing(leeds_copy: Store, data_dir: Path) -> None:
+    store = leeds_copy  # loaded once (a copy of the session's load), now loaded again
     before = _dump(store)
     reports = load_data_dir(store, data_dir, place="Leeds")
     ours = [r for r in reports if r.dataset in BY_ID]

@@ -225,6 +225,16 @@ def read_data_dir(
     return list(groups.values())
 
 
+#: the writer of each kind of file read (IoD files are combined per release first)
+_WRITERS: dict[type, Callable[[Any, Any], int]] = {
+    Boundaries: write_boundaries,
+    LookupTable: write_lookup,
+    LifeExpectancyTable: write_life_expectancy,
+    PopulationTable: write_population,
+    PostcodeTable: write_postcodes,
+}
+
+
 def _write_group(session: Any, g: _Group, place: str | None) -> dict[str, int]:
     """Write one group inside the caller's transaction; rows written per dataset id."""
     written: dict[str, int] = {}
@@ -233,25 +243,16 @@ def _write_group(session: Any, g: _Group, place: str | None) -> dict[str, int]:
         record_dataset(session, g.sources[e.id], scope=_scope(e, place))
         written[e.id] = 0
     first = g.sources[primaries[0].id]
-    if isinstance(first, Boundaries):
-        written[first.dataset] = write_boundaries(session, first)
-    elif isinstance(first, LookupTable):
-        written[first.dataset] = write_lookup(session, first, source_id=first.dataset)
-    elif isinstance(first, ImdTable):
-        tables = [g.sources[e.id] for e in primaries]
-        imd_tables = [t for t in tables if isinstance(t, ImdTable)]
+    if isinstance(first, ImdTable):
+        imd_tables = [t for t in (g.sources[e.id] for e in primaries) if isinstance(t, ImdTable)]
         # the table with the most columns is the base (File 2 before File 1 before File 6)
         imd_tables.sort(key=lambda t: -sum(c.endswith("_rank") for c in t.frame.columns))
         frame = combine_imd(*imd_tables)
         written[imd_tables[0].dataset] = write_imd(
             session, first.release, frame, source_id=imd_tables[0].dataset
         )
-    elif isinstance(first, LifeExpectancyTable):
-        written[first.dataset] = write_life_expectancy(session, first, source_id=first.dataset)
-    elif isinstance(first, PopulationTable):
-        written[first.dataset] = write_population(session, first, source_id=first.dataset)
-    elif isinstance(first, PostcodeTable):
-        written[first.dataset] = write_postcodes(session, first, source_id=first.dataset)
+    else:
+        written[first.dataset] = _WRITERS[type(first)](session, first)
     return written
 
 

@@ -4,6 +4,7 @@ that names file:row:field on every fault, code and range checks, and bulk writes
 Example:
     >>> text = decode_bytes(b"code,rank\\nE01011264,1\\n", "x.csv")
     >>> frame = parse_csv(text, "x.csv", required=["code", "rank"])
+    >>> refuse_where(frame["rank"] == "0", frame, "rank 0", file="x.csv", field="rank")
     >>> check_codes(frame, "code", "lsoa", "x.csv").tolist()
     ['E01011264']
 
@@ -19,15 +20,15 @@ import hashlib
 import io
 import re
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import ColumnElement, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from strengthmap.errors import InputError
@@ -57,6 +58,13 @@ class SourceFile:
 
 
 @dataclass
+class TableSource(SourceFile):
+    """A tabular file read and validated: its rows in ``frame`` (index = spreadsheet row)."""
+
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+@dataclass
 class LoadReport:
     """What loading one dataset did: rows read from the file, rows written, or skipped as unchanged."""
 
@@ -68,14 +76,8 @@ class LoadReport:
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "dataset": self.dataset,
-            "file": self.file,
-            "rows_read": self.rows_read,
-            "rows_written": self.rows_written,
-            "skipped_unchanged": self.skipped_unchanged,
-            "notes": list(self.notes),
-        }
+        """``dataset, file, rows_read, rows_written, skipped_unchanged, notes`` (a copy)."""
+        return asdict(self)
 
 
 def table_of(model: Any) -> Table:
@@ -222,6 +224,65 @@ def first_bad(mask: pd.Series | np.ndarray, frame: pd.DataFrame) -> int:
     return int(frame.index[idx[0]])
 
 
+def read_csv_file(path: Path, *, first_field: str) -> tuple[str, str, pd.DataFrame]:
+    """A CSV file (or ``.csv.gz``) read, decoded and parsed: ``(file name, SHA-256, frame)``.
+
+    Every fault (missing, truncated, empty, not UTF-8, ragged rows) names file, row and field;
+    ``first_field`` is the field named when the fault is in the header (an empty or UTF-16 file).
+    """
+    file = str(path)
+    raw, digest = read_raw(path)
+    return file, digest, parse_csv(decode_bytes(raw, file, first_field=first_field), file)
+
+
+def refuse_where(
+    mask: pd.Series | np.ndarray,
+    frame: pd.DataFrame,
+    message: str | Callable[[int], str],
+    *,
+    file: str,
+    field: str | Callable[[int], str],
+) -> None:
+    """Raise ``InputError`` at the first row where ``mask`` is True (nothing when none is).
+
+    ``message`` and ``field`` may be functions of that row (its spreadsheet number, a label of
+    ``frame``'s index), to name the value found there.
+    """
+    if not np.asarray(mask, dtype=bool).any():
+        return
+    row = first_bad(mask, frame)
+    raise InputError(
+        message(row) if callable(message) else message,
+        file=file,
+        row=row,
+        field=field(row) if callable(field) else field,
+    )
+
+
+def find_column(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
+    """The first of ``names`` (accepted spellings of one column) that ``frame`` has."""
+    return next((c for c in names if c in frame.columns), None)
+
+
+def require_column(frame: pd.DataFrame, names: Sequence[str], file: str) -> str:
+    """As ``find_column``, but a missing column is refused under its first spelling."""
+    found = find_column(frame, names)
+    if found is None:
+        require_columns(frame, names[:1], file)
+    assert found is not None
+    return found
+
+
+def require_columns(
+    frame: pd.DataFrame, columns: Sequence[str], file: str, message: str = "column {!r} is missing"
+) -> None:
+    """Refuse the first of ``columns`` that ``frame`` lacks (``message`` formatted with its name),
+    naming the header row and that column."""
+    missing = next((c for c in columns if c not in frame.columns), None)
+    if missing is not None:
+        raise InputError(message.format(missing), file=file, row=1, field=missing)
+
+
 def to_number(
     frame: pd.DataFrame,
     column: str,
@@ -241,32 +302,28 @@ def to_number(
     cleaned = raw.str.replace(",", "", regex=False)
     values = pd.to_numeric(cleaned, errors="coerce")
     blank = raw == ""
-    bad = values.isna() & ~blank
-    if bad.any():
-        row = first_bad(bad, frame)
-        raise InputError(f"{raw[row]!r} is not a number", file=file, row=row, field=label or column)
-    if blank.any() and not allow_blank:
-        row = first_bad(blank, frame)
-        raise InputError("value is missing", file=file, row=row, field=label or column)
+    fld = label or column
+    refuse_where(
+        values.isna() & ~blank, frame, lambda r: f"{raw[r]!r} is not a number", file=file, field=fld
+    )
+    if not allow_blank:
+        refuse_where(blank, frame, "value is missing", file=file, field=fld)
     if integer:
         frac = values.notna() & (values != np.floor(values))
-        if frac.any():
-            row = first_bad(frac, frame)
-            raise InputError(
-                f"{raw[row]!r} is not a whole number", file=file, row=row, field=label or column
-            )
+        refuse_where(
+            frac, frame, lambda r: f"{raw[r]!r} is not a whole number", file=file, field=fld
+        )
     if low is not None or high is not None:
         lo = -np.inf if low is None else low
         hi = np.inf if high is None else high
         out = values.notna() & ((values < lo) | (values > hi))
-        if out.any():
-            row = first_bad(out, frame)
-            raise InputError(
-                f"{raw[row]} is outside the range {lo:g}..{hi:g}",
-                file=file,
-                row=row,
-                field=label or column,
-            )
+        refuse_where(
+            out,
+            frame,
+            lambda r: f"{raw[r]} is outside the range {lo:g}..{hi:g}",
+            file=file,
+            field=fld,
+        )
     return values
 
 
@@ -281,30 +338,22 @@ def check_codes(
 ) -> pd.Series:
     """The column's area codes, each in the ONS format of ``level``; duplicates refused."""
     codes = frame[column].astype(str).str.strip()
-    pattern = CODE_PATTERNS[level]
-    ok = codes.str.match(pattern)
-    if not ok.all():
-        row = first_bad(~ok, frame)
-        code = codes[row]
-        what = "malformed" if not ANY_GSS.match(code) else "unknown"
-        raise InputError(
-            f"{what} {level.upper()} code {code!r}: expected {LEVEL_PREFIX[level]} followed by "
-            "6 digits (an English ONS code)",
-            file=file,
-            row=row,
-            field=label or column,
+    fld = label or column
+
+    def wrong_format(row: int) -> str:
+        what = "malformed" if not ANY_GSS.match(codes[row]) else "unknown"
+        return (
+            f"{what} {level.upper()} code {codes[row]!r}: expected {LEVEL_PREFIX[level]} "
+            "followed by 6 digits (an English ONS code)"
         )
+
+    def duplicated(row: int) -> str:
+        first = int(codes.index[codes == codes[row]][0])
+        return f"duplicated code {codes[row]!r} (first seen in row {first})"
+
+    refuse_where(~codes.str.match(CODE_PATTERNS[level]), frame, wrong_format, file=file, field=fld)
     if unique:
-        dup = codes.duplicated()
-        if dup.any():
-            row = first_bad(dup, frame)
-            first = int(codes.index[codes == codes[row]][0])
-            raise InputError(
-                f"duplicated code {codes[row]!r} (first seen in row {first})",
-                file=file,
-                row=row,
-                field=label or column,
-            )
+        refuse_where(codes.duplicated(), frame, duplicated, file=file, field=fld)
     return codes
 
 
@@ -407,12 +456,58 @@ def ensure_areas(
     return area_ids(session, level, vintage)
 
 
+def ensure_frame_areas(
+    session: Session,
+    frame: pd.DataFrame,
+    level: str,
+    vintage: int,
+    *,
+    source_id: str,
+    code: str = "code",
+    name: str = "name",
+    lad: str | None = None,
+) -> dict[str, int]:
+    """``ensure_areas`` for the distinct codes of a frame's ``code`` column (the first row of each
+    gives its name and, where ``lad`` is named, its LAD code). Returns code -> id."""
+    firsts = frame.drop_duplicates(code)
+    rows = area_rows(
+        level,
+        vintage,
+        firsts[code].tolist(),
+        firsts[name].tolist(),
+        firsts[lad].tolist() if lad else None,
+    )
+    return ensure_areas(session, rows, source_id=source_id)
+
+
+def nan_to_none(values: Iterable[Any], cast: Callable[[Any], Any] = float) -> list[Any]:
+    """Plain Python values for the database: NaN/None become NULL, the rest go through ``cast``."""
+    plain = values.tolist() if isinstance(values, pd.Series | np.ndarray) else values
+    return [None if pd.isna(v) else cast(v) for v in plain]
+
+
+def records(columns: dict[str, Sequence[Any]], **constants: Any) -> list[dict[str, Any]]:
+    """Rows for an executemany insert: one dict per position of the equally long ``columns``,
+    each with the ``constants`` added (``records({"a": [1, 2]}, b=0)`` -> ``[{a:1,b:0},{a:2,b:0}]``)."""
+    keys = list(columns)
+    return [
+        dict(zip(keys, values, strict=True), **constants)
+        for values in zip(*columns.values(), strict=True)
+    ]
+
+
 def replace_rows(
-    session: Session, table: Any, source_ids: Sequence[str], rows: list[dict[str, Any]]
+    session: Session,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    where: Iterable[ColumnElement[bool]],
 ) -> int:
-    """Delete the rows an earlier load of these datasets wrote, then insert ``rows`` in bulk."""
+    """Delete the stored rows each ``where`` clause selects (one DELETE per clause, e.g. those an
+    earlier load of the dataset wrote), then insert ``rows`` in bulk; rows written."""
     conn = session.connection()
-    conn.execute(delete(table).where(table.c.source_id.in_(list(source_ids))))
+    for clause in where:
+        conn.execute(delete(table).where(clause))
     if rows:
         conn.execute(insert(table), rows)
     return len(rows)
@@ -427,14 +522,23 @@ __all__ = [
     "CODE_PATTERNS",
     "LoadReport",
     "SourceFile",
+    "TableSource",
     "area_ids",
     "area_rows",
     "check_codes",
     "decode_bytes",
     "ensure_areas",
+    "ensure_frame_areas",
+    "find_column",
+    "nan_to_none",
     "parse_csv",
+    "read_csv_file",
     "read_raw",
+    "records",
+    "refuse_where",
     "replace_rows",
+    "require_column",
+    "require_columns",
     "require_known",
     "sha256_file",
     "table_of",

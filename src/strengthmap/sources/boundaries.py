@@ -33,6 +33,7 @@ from strengthmap.sources._common import (
     ensure_areas,
     read_raw,
 )
+from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store
 
 _CODE_PROP = re.compile(r"^(LSOA|MSOA|WD|LAD)(\d\d)CD$", re.IGNORECASE)
@@ -209,13 +210,7 @@ def write_boundaries(session: Any, b: Boundaries) -> int:
 
 def load_boundaries(store: Store, path: Path) -> Boundaries:
     """Read and write one boundary file in a single transaction (with its ``dataset`` row)."""
-    from strengthmap.sources.catalog import record_dataset
-
-    b = read_boundaries(path)
-    with store.transaction() as session:
-        record_dataset(session, b, scope=None)
-        write_boundaries(session, b)
-    return b
+    return load_source(store, read_boundaries(path), write_boundaries)
 
 
 __all__ = ["Boundaries", "load_boundaries", "read_boundaries", "write_boundaries"]

@@ -16,13 +16,16 @@ which ``strengthmap data download`` fetches from a mirror of the data directory 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from strengthmap.sources._common import SourceFile
-from strengthmap.storage import schema
+from strengthmap.storage import Store, schema
+
+S = TypeVar("S", bound=SourceFile)
 
 OGL = "OGL-UK-3.0"
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -75,6 +78,11 @@ _PC2LL = (
 IOD2019_URL = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2019"
 IOD2025_URL = "https://www.gov.uk/government/statistics/english-indices-of-deprivation-2025"
 GEOPORTAL = "https://geoportal.statistics.gov.uk/"
+LE_URL = "https://www.ons.gov.uk/peoplepopulationandcommunity/healthandsocialcare/healthandlifeexpectancies"
+POPULATION_URL = (
+    "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates"
+)
+IOD2019_PUBLISHED = "2019-09-26"
 
 
 @dataclass(frozen=True)
@@ -103,100 +111,108 @@ class CatalogEntry:
         return [self.attribution]
 
 
-_B = "strengthmap.sources.boundaries"
-_L = "strengthmap.sources.lookups"
-_I = "strengthmap.sources.imd"
+#: kind of file -> (reader module, read_* / load_* suffix, publisher, attribution, official page)
+_KINDS = {
+    "boundaries": ("boundaries", "boundaries", ONS, f"{ATTR_ONS} {ATTR_OS_2021}", GEOPORTAL),
+    "lookup": ("lookups", "lookup", ONS, ATTR_ONS, GEOPORTAL),
+    "imd2019": ("imd", "imd", MHCLG, ATTR_IMD2019, IOD2019_URL),
+    "imd2025": ("imd", "imd", MHCLG, ATTR_IMD2025, IOD2025_URL),
+    "life_expectancy": ("life_expectancy", "life_expectancy", ONS, ATTR_LE, LE_URL),
+    "population": ("population", "population", ONS, ATTR_ONS, POPULATION_URL),
+    "postcodes": ("postcodes", "postcodes", ONS, ATTR_POSTCODES, GEOPORTAL),
+}
+
+
+def _entry(
+    kind: str, id: str, path: str, title: str, upstream: str, *, group: str | None = None, **kw: Any
+) -> CatalogEntry:
+    """A catalog entry of ``kind`` (publisher, licence, attribution, reader and loader from
+    ``_KINDS``); ``group`` defaults to the kind, or to the id for boundaries and lookups (each file
+    its own group)."""
+    module, suffix, publisher, attribution, url = _KINDS[kind]
+    fn = f"strengthmap.sources.{module}"
+    return CatalogEntry(
+        id, path, title, publisher, OGL, attribution, url, upstream, f"{fn}.read_{suffix}",
+        f"{fn}.load_{suffix}", group or (id if kind in ("boundaries", "lookup") else kind), **kw,
+    )  # fmt: skip
+
+
+def _iod2019_official(id: str, file: str, title: str) -> CatalogEntry:
+    """One of the three official IoD2019 CSVs (byte-for-byte copies at the pinned commit)."""
+    return _entry("imd2019", id, f"imd/{file}", f"English Indices of Deprivation 2019, {title}",
+                  _ENERGY + file, england_wide=True, published=IOD2019_PUBLISHED,
+                  download_url=_ENERGY_RAW + file)  # fmt: skip
+
+
+_LE_UPSTREAM = _BCC + "data/REQ3292_LifeExpectancy_2011MSOAs_England_2016_to_2020.xlsx"
+_FILE2 = "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz"
 
 CATALOG: tuple[CatalogEntry, ...] = (
-    CatalogEntry("boundaries_lsoa2011", "boundaries/leeds_lsoa2011_bgc.geojson",
-                 "LSOA (December 2011) boundaries, generalised clipped (BGC), Leeds", ONS, OGL,
-                 f"{ATTR_ONS} {ATTR_OS_2021}", GEOPORTAL, _GEO_BITS + "data/LSOA11CD",
-                 f"{_B}.read_boundaries", f"{_B}.load_boundaries", "boundaries_lsoa2011"),
-    CatalogEntry("boundaries_msoa2011", "boundaries/leeds_msoa2011_bgc.geojson",
-                 "MSOA (December 2011) boundaries, generalised clipped (BGC), Leeds", ONS, OGL,
-                 f"{ATTR_ONS} {ATTR_OS_2021}", GEOPORTAL, _GEO_BITS + "data/MSOA11CD",
-                 f"{_B}.read_boundaries", f"{_B}.load_boundaries", "boundaries_msoa2011"),
-    CatalogEntry("boundaries_ward2020", "boundaries/leeds_wards2020_bgc.geojson",
-                 "Wards (December 2020) boundaries UK BGC v2, Leeds", ONS, OGL,
-                 f"{ATTR_ONS} {ATTR_OS_2021}", GEOPORTAL, _GEO_BITS + "data/WD20CD",
-                 f"{_B}.read_boundaries", f"{_B}.load_boundaries", "boundaries_ward2020"),
-    CatalogEntry("boundaries_lsoa2021", "boundaries/leeds_lsoa2021_bsc.geojson",
-                 "LSOA (December 2021) boundaries EW BSC V4, Leeds", ONS, OGL,
-                 f"{ATTR_ONS} {ATTR_OS_2021}", GEOPORTAL, _GEOGRAPHR + "data/boundaries_lsoa21.rda",
-                 f"{_B}.read_boundaries", f"{_B}.load_boundaries", "boundaries_lsoa2021"),
-    CatalogEntry("boundaries_msoa2021", "boundaries/leeds_msoa2021_bsc.geojson",
-                 "MSOA (2021) boundaries EW BSC V2, Leeds", ONS, OGL,
-                 f"{ATTR_ONS} {ATTR_OS_2021}", GEOPORTAL, _GEOGRAPHR + "data/boundaries_msoa21.rda",
-                 f"{_B}.read_boundaries", f"{_B}.load_boundaries", "boundaries_msoa2021"),
-    CatalogEntry("boundaries_ward2022", "boundaries/leeds_wards2022_bsc.geojson",
-                 "Wards (December 2022) boundaries UK BSC, Leeds", ONS, OGL,
-                 f"{ATTR_ONS} {ATTR_OS_2021}", GEOPORTAL, _GEOGRAPHR + "data/boundaries_wards22.rda",
-                 f"{_B}.read_boundaries", f"{_B}.load_boundaries", "boundaries_ward2022"),
-    CatalogEntry("imd2019_file2", "imd/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
-                 "English Indices of Deprivation 2019, File 2: domains of deprivation (ranks, deciles)",
-                 MHCLG, OGL, ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
-                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", england_wide=True, published="2019-09-26",
-                 download_url=_ENERGY_RAW + "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz"),
-    CatalogEntry("imd2019_file1", "imd/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz",
-                 "English Indices of Deprivation 2019, File 1: Index of Multiple Deprivation",
-                 MHCLG, OGL, ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz",
-                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", england_wide=True, published="2019-09-26",
-                 download_url=_ENERGY_RAW + "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"),
-    CatalogEntry("imd2019_file6", "imd/File_6_-_IoD2019_Population_Denominators.csv.gz",
-                 "English Indices of Deprivation 2019, File 6: population denominators (mid-2015)",
-                 MHCLG, OGL, ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_6_-_IoD2019_Population_Denominators.csv.gz",
-                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", england_wide=True, published="2019-09-26",
-                 download_url=_ENERGY_RAW + "File_6_-_IoD2019_Population_Denominators.csv.gz"),
-    CatalogEntry("imd2019_leeds", "imd/leeds_imd2019_lsoa2011.csv",
-                 "English Indices of Deprivation 2019, Files 2 and 6 joined, Leeds", MHCLG, OGL,
-                 ATTR_IMD2019, IOD2019_URL, _ENERGY + "File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
-                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2019", role="crosscheck", published="2019-09-26"),
-    CatalogEntry("imd2025", "imd/imd2025_england_lsoa21.csv.gz",
-                 "English Indices of Deprivation 2025: ranks, deciles and scores (LSOA 2021)",
-                 MHCLG, OGL, ATTR_IMD2025, IOD2025_URL, _IMD_PKG + "data/imd2025_england_lsoa21.rda",
-                 f"{_I}.read_imd", f"{_I}.load_imd", "imd2025", england_wide=True, published="2025-10-30"),
-    CatalogEntry("life_expectancy_msoa2011", "life_expectancy/le_birth_msoa2011_2016_2020_england_wales.csv",
-                 "Life expectancy at birth by MSOA 2011, England and Wales, 2016 to 2020", ONS, OGL,
-                 ATTR_LE, "https://www.ons.gov.uk/peoplepopulationandcommunity/healthandsocialcare/healthandlifeexpectancies",
-                 _BCC + "data/REQ3292_LifeExpectancy_2011MSOAs_England_2016_to_2020.xlsx",
-                 "strengthmap.sources.life_expectancy.read_life_expectancy",
-                 "strengthmap.sources.life_expectancy.load_life_expectancy", "life_expectancy",
-                 england_wide=True),
-    CatalogEntry("life_expectancy_msoa2011_leeds", "life_expectancy/leeds_le_birth_msoa2011_2016_2020.csv",
-                 "Life expectancy at birth by MSOA 2011, Leeds, 2016 to 2020", ONS, OGL,
-                 ATTR_LE, "https://www.ons.gov.uk/peoplepopulationandcommunity/healthandsocialcare/healthandlifeexpectancies",
-                 _BCC + "data/REQ3292_LifeExpectancy_2011MSOAs_England_2016_to_2020.xlsx",
-                 "strengthmap.sources.life_expectancy.read_life_expectancy",
-                 "strengthmap.sources.life_expectancy.load_life_expectancy", "life_expectancy",
-                 role="crosscheck"),
-    CatalogEntry("lookup_lsoa2011_msoa2011", "lookups/leeds_lsoa2011_to_msoa2011.csv",
-                 "LSOA (2011) to MSOA (2011) lookup, Leeds", ONS, OGL, ATTR_ONS, GEOPORTAL,
-                 _GEOGRAPHR + "data/lookup_lsoa11_msoa11.rda", f"{_L}.read_lookup", f"{_L}.load_lookup",
-                 "lookup_lsoa2011_msoa2011"),
-    CatalogEntry("lookup_lsoa2011_lsoa2021", "lookups/leeds_lsoa2011_to_lsoa2021.csv",
-                 "LSOA (2011) to LSOA (2021) to LAD (2022) lookup with change codes, Leeds", ONS, OGL,
-                 ATTR_ONS, GEOPORTAL, _GEOGRAPHR + "data/lookup_lsoa11_lsoa21_ltla22.rda",
-                 f"{_L}.read_lookup", f"{_L}.load_lookup", "lookup_lsoa2011_lsoa2021"),
-    CatalogEntry("lookup_lsoa2021_ward2024", "lookups/leeds_lsoa2021_to_ward2024.csv",
-                 "LSOA (2021) to ward (2024) to LAD (2024) best-fit lookup, Leeds", ONS, OGL,
-                 ATTR_ONS, GEOPORTAL, _GEOGRAPHR + "data/lookup_lsoa21_ward24_ltla24.rda",
-                 f"{_L}.read_lookup", f"{_L}.load_lookup", "lookup_lsoa2021_ward2024"),
-    CatalogEntry("lookup_msoa2011_msoa2021", "lookups/leeds_msoa2011_to_msoa2021.csv",
-                 "MSOA (2011) to MSOA (2021) to LAD (2022) lookup, Leeds", ONS, OGL, ATTR_ONS,
-                 GEOPORTAL, _GEOGRAPHR + "data/lookup_msoa11_msoa21_ltla22.rda",
-                 f"{_L}.read_lookup", f"{_L}.load_lookup", "lookup_msoa2011_msoa2021"),
-    CatalogEntry("population_lsoa2011_mid2020", "population/leeds_lsoa2011_population_mid2020.csv",
-                 "Lower layer Super Output Area population estimates, mid-2020, single year of age, Leeds",
-                 ONS, OGL, ATTR_ONS,
-                 "https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/populationestimates",
-                 _DEMOGRAPHR + "data/population20_lsoa11.rda",
-                 "strengthmap.sources.population.read_population",
-                 "strengthmap.sources.population.load_population", "population"),
-    CatalogEntry("postcodes_ls", "postcodes/ls_postcodes_nspl_may2025.csv",
-                 "National Statistics Postcode Lookup (May 2025) centroids, LS postcodes", ONS, OGL,
-                 ATTR_POSTCODES, GEOPORTAL, _PC2LL + "postcodes/LS.csv",
-                 "strengthmap.sources.postcodes.read_postcodes",
-                 "strengthmap.sources.postcodes.load_postcodes", "postcodes"),
+    *(
+        _entry("boundaries", f"boundaries_{id}", f"boundaries/{file}", title, upstream)
+        for id, file, title, upstream in (
+            ("lsoa2011", "leeds_lsoa2011_bgc.geojson",
+             "LSOA (December 2011) boundaries, generalised clipped (BGC), Leeds",
+             _GEO_BITS + "data/LSOA11CD"),
+            ("msoa2011", "leeds_msoa2011_bgc.geojson",
+             "MSOA (December 2011) boundaries, generalised clipped (BGC), Leeds",
+             _GEO_BITS + "data/MSOA11CD"),
+            ("ward2020", "leeds_wards2020_bgc.geojson",
+             "Wards (December 2020) boundaries UK BGC v2, Leeds", _GEO_BITS + "data/WD20CD"),
+            ("lsoa2021", "leeds_lsoa2021_bsc.geojson",
+             "LSOA (December 2021) boundaries EW BSC V4, Leeds",
+             _GEOGRAPHR + "data/boundaries_lsoa21.rda"),
+            ("msoa2021", "leeds_msoa2021_bsc.geojson", "MSOA (2021) boundaries EW BSC V2, Leeds",
+             _GEOGRAPHR + "data/boundaries_msoa21.rda"),
+            ("ward2022", "leeds_wards2022_bsc.geojson",
+             "Wards (December 2022) boundaries UK BSC, Leeds",
+             _GEOGRAPHR + "data/boundaries_wards22.rda"),
+        )
+    ),
+    _iod2019_official("imd2019_file2", _FILE2,
+                      "File 2: domains of deprivation (ranks, deciles)"),
+    _iod2019_official("imd2019_file1", "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz",
+                      "File 1: Index of Multiple Deprivation"),
+    _iod2019_official("imd2019_file6", "File_6_-_IoD2019_Population_Denominators.csv.gz",
+                      "File 6: population denominators (mid-2015)"),
+    _entry("imd2019", "imd2019_leeds", "imd/leeds_imd2019_lsoa2011.csv",
+           "English Indices of Deprivation 2019, Files 2 and 6 joined, Leeds", _ENERGY + _FILE2,
+           role="crosscheck", published=IOD2019_PUBLISHED),
+    _entry("imd2025", "imd2025", "imd/imd2025_england_lsoa21.csv.gz",
+           "English Indices of Deprivation 2025: ranks, deciles and scores (LSOA 2021)",
+           _IMD_PKG + "data/imd2025_england_lsoa21.rda", england_wide=True,
+           published="2025-10-30"),
+    _entry("life_expectancy", "life_expectancy_msoa2011",
+           "life_expectancy/le_birth_msoa2011_2016_2020_england_wales.csv",
+           "Life expectancy at birth by MSOA 2011, England and Wales, 2016 to 2020",
+           _LE_UPSTREAM, england_wide=True),
+    _entry("life_expectancy", "life_expectancy_msoa2011_leeds",
+           "life_expectancy/leeds_le_birth_msoa2011_2016_2020.csv",
+           "Life expectancy at birth by MSOA 2011, Leeds, 2016 to 2020", _LE_UPSTREAM,
+           role="crosscheck"),
+    *(
+        _entry("lookup", f"lookup_{id}", f"lookups/{file}", title, _GEOGRAPHR + f"data/{rda}")
+        for id, file, title, rda in (
+            ("lsoa2011_msoa2011", "leeds_lsoa2011_to_msoa2011.csv",
+             "LSOA (2011) to MSOA (2011) lookup, Leeds", "lookup_lsoa11_msoa11.rda"),
+            ("lsoa2011_lsoa2021", "leeds_lsoa2011_to_lsoa2021.csv",
+             "LSOA (2011) to LSOA (2021) to LAD (2022) lookup with change codes, Leeds",
+             "lookup_lsoa11_lsoa21_ltla22.rda"),
+            ("lsoa2021_ward2024", "leeds_lsoa2021_to_ward2024.csv",
+             "LSOA (2021) to ward (2024) to LAD (2024) best-fit lookup, Leeds",
+             "lookup_lsoa21_ward24_ltla24.rda"),
+            ("msoa2011_msoa2021", "leeds_msoa2011_to_msoa2021.csv",
+             "MSOA (2011) to MSOA (2021) to LAD (2022) lookup, Leeds",
+             "lookup_msoa11_msoa21_ltla22.rda"),
+        )
+    ),
+    _entry("population", "population_lsoa2011_mid2020",
+           "population/leeds_lsoa2011_population_mid2020.csv",
+           "Lower layer Super Output Area population estimates, mid-2020, single year of age, Leeds",
+           _DEMOGRAPHR + "data/population20_lsoa11.rda"),
+    _entry("postcodes", "postcodes_ls", "postcodes/ls_postcodes_nspl_may2025.csv",
+           "National Statistics Postcode Lookup (May 2025) centroids, LS postcodes",
+           _PC2LL + "postcodes/LS.csv"),
 )  # fmt: skip
 
 BY_ID: dict[str, CatalogEntry] = {e.id: e for e in CATALOG}
@@ -239,6 +255,24 @@ def record_dataset(
     session.flush()
 
 
+def load_source(
+    store: Store,
+    source: S,
+    write: Callable[[Session, S], object],
+    *,
+    scope: str | None = None,
+) -> S:
+    """Write a file just read in one transaction: its ``dataset`` row, then ``write(session,
+    source)``; returns ``source``. Every ``load_*`` is this around its ``read_*`` and ``write_*``:
+
+        >>> load_source(store, read_population(path), write_population)  # doctest: +SKIP
+    """
+    with store.transaction() as session:
+        record_dataset(session, source, scope=scope)
+        write(session, source)
+    return source
+
+
 def attributions(entries: list[CatalogEntry] | None = None) -> list[str]:
     """The distinct attribution lines to show for ``entries`` (default: the whole catalog)."""
     seen: list[str] = []
@@ -258,5 +292,6 @@ __all__ = [
     "CatalogEntry",
     "attributions",
     "entry_for",
+    "load_source",
     "record_dataset",
 ]

@@ -26,25 +26,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from strengthmap.errors import ConfigError, InputError
 from strengthmap.sources._common import (
-    SourceFile,
+    TableSource,
     area_rows,
     check_codes,
-    decode_bytes,
     ensure_areas,
-    parse_csv,
-    read_raw,
+    nan_to_none,
+    read_csv_file,
+    records,
+    replace_rows,
     table_of,
     to_number,
 )
+from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
 from strengthmap.storage.schema.geo import IMD_DOMAINS
 
@@ -94,19 +94,26 @@ POP_COLUMNS = list(_OFFICIAL_POP)
 
 
 @dataclass
-class ImdTable(SourceFile):
+class ImdTable(TableSource):
     """One IoD file, validated: ``frame`` has ``code, name, lad_code, lad_name`` and, where the
     file publishes them, ``<imd|domain>_<rank|decile|score>`` and ``pop_*`` columns."""
 
     release: int = 0
     n_areas: int = 0
     layout: str = ""
-    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
     mapping: dict[str, str] = field(default_factory=dict)  # our column -> the file's column
 
 
 def _norm(name: str) -> str:
     return re.sub(r"\s+", " ", name.strip().lower())
+
+
+def _map_prefixed(mapping: dict[str, str], columns: list[str], prefixes: dict[str, str]) -> None:
+    """Add ``<ours>_<measure>`` -> ``<prefix>_<measure>`` for each measure the file has."""
+    for ours, prefix in prefixes.items():
+        for measure in MEASURES:
+            if f"{prefix}_{measure}" in columns:
+                mapping[f"{ours}_{measure}"] = f"{prefix}_{measure}"
 
 
 def _map_columns(columns: list[str]) -> tuple[str, int | None, dict[str, str]]:
@@ -143,10 +150,7 @@ def _map_columns(columns: list[str]) -> tuple[str, int | None, dict[str, str]]:
         for opt in ("lsoa21_name", "lad24_code", "lad24_name"):
             if opt in columns:
                 mapping[{"lsoa21_name": "name"}.get(opt, opt.replace("24", ""))] = opt
-        for dom, prefix in _HUMANIVERSE_DOMAIN.items():
-            for measure in MEASURES:
-                if f"{prefix}_{measure}" in columns:
-                    mapping[f"{dom}_{measure}"] = f"{prefix}_{measure}"
+        _map_prefixed(mapping, columns, _HUMANIVERSE_DOMAIN)
         return "humaniverse", 2025, mapping
     short = next((c for c in ("lsoa11cd", "lsoa11_code", "lsoa21cd") if c in columns), None)
     if short is not None:
@@ -159,10 +163,7 @@ def _map_columns(columns: list[str]) -> tuple[str, int | None, dict[str, str]]:
         ):
             if col in columns:
                 mapping[key] = col
-        for dom, prefix in _LEEDS_DOMAIN.items():
-            for measure in MEASURES:
-                if f"{prefix}_{measure}" in columns:
-                    mapping[f"{dom}_{measure}"] = f"{prefix}_{measure}"
+        _map_prefixed(mapping, columns, _LEEDS_DOMAIN)
         for key, col in _LEEDS_POP.items():
             if col in columns:
                 mapping[key] = col
@@ -186,10 +187,7 @@ def read_imd(
     """
     if release not in N_AREAS:
         raise ConfigError(f"unknown IoD release {release}: expected one of {sorted(N_AREAS)}")
-    file = str(path)
-    raw, digest = read_raw(path)
-    text = decode_bytes(raw, file, first_field="LSOA code")
-    frame = parse_csv(text, file)
+    file, digest, frame = read_csv_file(path, first_field="LSOA code")
     layout, found_release, mapping = _map_columns(list(frame.columns))
     if "code" not in mapping:
         raise InputError(
@@ -331,28 +329,15 @@ def write_imd(
     names = frame["name"].tolist() if "name" in frame else None
     ids = ensure_areas(session, area_rows("lsoa", vintage, codes, names, lads), source_id=source_id)
     table = table_of(schema.Deprivation)
-    conn = session.connection()
-    conn.execute(delete(table).where(table.c.release == release))
     cols = [c for c in VALUE_COLUMNS + POP_COLUMNS if c in frame.columns]
-    data: dict[str, list[Any]] = {
-        c: [None if pd.isna(v) else (int(v) if not c.endswith("_score") else float(v))
-            for v in frame[c].tolist()]
-        for c in cols
-    }  # fmt: skip
-    rows = []
-    for i, code in enumerate(codes):
-        row: dict[str, Any] = {
-            "release": release,
-            "area_id": ids[code],
-            "n_areas": N_AREAS[release],
-            "source_id": source_id,
-        }
-        for c in cols:
-            row[c] = data[c][i]
-        rows.append(row)
-    if rows:
-        conn.execute(insert(table), rows)
-    return len(rows)
+    rows = records(
+        {"area_id": [ids[code] for code in codes]}
+        | {c: nan_to_none(frame[c], float if c.endswith("_score") else int) for c in cols},
+        release=release,
+        n_areas=N_AREAS[release],
+        source_id=source_id,
+    )
+    return replace_rows(session, table, rows, where=[table.c.release == release])
 
 
 def load_imd(
@@ -360,13 +345,12 @@ def load_imd(
     place_codes: set[str] | None = None,
 ) -> ImdTable:  # fmt: skip
     """Read one IoD file and write it in a single transaction (with its ``dataset`` row)."""
-    from strengthmap.sources.catalog import record_dataset
-
     table = read_imd(path, release=release, place=place, place_codes=place_codes)
-    with store.transaction() as session:
-        record_dataset(session, table, scope=place or "England")
-        write_imd(session, release, table.frame, source_id=table.dataset)
-    return table
+
+    def write(session: Session, t: ImdTable) -> int:
+        return write_imd(session, t.release, t.frame, source_id=t.dataset)
+
+    return load_source(store, table, write, scope=place or "England")
 
 
 __all__ = [

@@ -19,26 +19,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import Session
 
-from strengthmap.errors import ConfigError, InputError
+from strengthmap.errors import ConfigError
 from strengthmap.sources._common import (
-    SourceFile,
-    area_rows,
+    TableSource,
     check_codes,
-    decode_bytes,
-    ensure_areas,
-    first_bad,
-    parse_csv,
-    read_raw,
+    ensure_frame_areas,
+    nan_to_none,
+    read_csv_file,
+    records,
+    refuse_where,
+    replace_rows,
+    require_columns,
     table_of,
     to_number,
 )
+from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
 
 INDICATOR_ID = "life_expectancy_birth"
@@ -71,10 +72,9 @@ _SHORT = {
 
 
 @dataclass
-class LifeExpectancyTable(SourceFile):
+class LifeExpectancyTable(TableSource):
     """Validated rows: ``code, name, period, sex, deaths, person_years, value, lower, upper, suppressed``."""
 
-    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
     skipped_wales: int = 0
     mapping: dict[str, str] = field(default_factory=dict)
 
@@ -88,87 +88,70 @@ def read_life_expectancy(
 ) -> LifeExpectancyTable:
     """Read and validate every row; keep English MSOAs of ``place`` (by ``Code Name`` prefix,
     e.g. ``Leeds 011``, or ``place_codes``); ``place=None`` keeps all of England."""
-    file = str(path)
-    raw, digest = read_raw(path)
-    text = decode_bytes(raw, file, first_field="Code")
-    frame = parse_csv(text, file)
+    file, digest, frame = read_csv_file(path, first_field="Code")
     mapping = _OFFICIAL if "Code" in frame.columns else _SHORT
     required = [mapping[k] for k in ("code", "sex", "value", "lower", "upper")]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise InputError(
-            f"column {missing[0]!r} is missing: not an ONS life expectancy file",
-            file=file,
-            row=1,
-            field=missing[0],
-        )
+    require_columns(
+        frame, required, file, "column {!r} is missing: not an ONS life expectancy file"
+    )
     rows_read = len(frame)
-    codes = frame[mapping["code"]].str.strip()
-    welsh = codes.str.startswith("W")
+    welsh = frame[mapping["code"]].str.strip().str.startswith("W")
     skipped_wales = int(welsh.sum())
     frame = frame[~welsh]
     codes = check_codes(frame, mapping["code"], "msoa", file, unique=False)
-    sex_raw = frame[mapping["sex"]].str.strip().str.lower()
-    sex = sex_raw.map(_SEX)
-    if sex.isna().any():
-        row = first_bad(sex.isna(), frame)
-        raise InputError(
-            f"sex {frame.loc[row, mapping['sex']]!r} is not Males, Females or Persons",
-            file=file,
-            row=row,
-            field=mapping["sex"],
-        )
-    key = codes + "|" + sex
-    dup = key.duplicated()
-    if dup.any():
-        row = first_bad(dup, frame)
-        raise InputError(
-            f"duplicated code {codes[row]!r} for {sex[row]}",
-            file=file,
-            row=row,
-            field=mapping["code"],
-        )
+    sex = frame[mapping["sex"]].str.strip().str.lower().map(_SEX)
+    refuse_where(
+        sex.isna(),
+        frame,
+        lambda row: f"sex {frame.loc[row, mapping['sex']]!r} is not Males, Females or Persons",
+        file=file,
+        field=mapping["sex"],
+    )
+    refuse_where(
+        (codes + "|" + sex).duplicated(),
+        frame,
+        lambda row: f"duplicated code {codes[row]!r} for {sex[row]}",
+        file=file,
+        field=mapping["code"],
+    )
     lo, hi = LE_RANGE_YEARS
     value = to_number(frame, mapping["value"], file, allow_blank=True, low=lo, high=hi)
     lower = to_number(frame, mapping["lower"], file, allow_blank=True, low=lo - 20, high=hi)
     upper = to_number(frame, mapping["upper"], file, allow_blank=True, low=lo, high=hi + 20)
     suppressed = value.isna()
-    half = suppressed != lower.isna()
-    half |= suppressed != upper.isna()
-    if half.any():
-        row = first_bad(half, frame)
-        fld = mapping["lower"] if suppressed[row] != lower.isna()[row] else mapping["upper"]
-        raise InputError(
-            "the value and its 95% interval must be all given or all blank (suppressed)",
-            file=file,
-            row=row,
-            field=fld,
-        )
-    wrong = ~suppressed & ((lower > value) | (upper < value))
-    if wrong.any():
-        row = first_bad(wrong, frame)
-        raise InputError(
-            f"the 95% interval {lower[row]:.2f}..{upper[row]:.2f} does not contain {value[row]:.2f}",
-            file=file,
-            row=row,
-            field=mapping["value"],
-        )
-    deaths = (
-        to_number(frame, mapping["deaths"], file, allow_blank=True, low=0)
-        if mapping["deaths"] in frame.columns
-        else pd.Series(np.nan, index=frame.index)
+    refuse_where(
+        (suppressed != lower.isna()) | (suppressed != upper.isna()),
+        frame,
+        "the value and its 95% interval must be all given or all blank (suppressed)",
+        file=file,
+        field=lambda row: (
+            mapping["lower"] if suppressed[row] != lower.isna()[row] else mapping["upper"]
+        ),
     )
-    person_years = (
-        to_number(frame, mapping["person_years"], file, allow_blank=True, low=0)
-        if mapping["person_years"] in frame.columns
-        else pd.Series(np.nan, index=frame.index)
+    refuse_where(
+        ~suppressed & ((lower > value) | (upper < value)),
+        frame,
+        lambda row: (
+            f"the 95% interval {lower[row]:.2f}..{upper[row]:.2f} does not contain {value[row]:.2f}"
+        ),
+        file=file,
+        field=mapping["value"],
     )
-    names = frame[mapping["name"]].str.strip() if mapping["name"] in frame.columns else codes
-    period = (
-        frame[mapping["period"]].str.strip()
-        if mapping["period"] in frame.columns
-        else pd.Series("2016 to 2020", index=frame.index)
-    )
+
+    def text(key: str, default: pd.Series | str) -> pd.Series:
+        col = mapping[key]
+        if col in frame.columns:
+            return frame[col].str.strip()
+        return pd.Series(default, index=frame.index)
+
+    def count(key: str) -> pd.Series:
+        col = mapping[key]
+        if col in frame.columns:
+            return to_number(frame, col, file, allow_blank=True, low=0)
+        return pd.Series(np.nan, index=frame.index)
+
+    deaths, person_years = count("deaths"), count("person_years")
+    names, period = text("name", codes), text("period", "2016 to 2020")
     out = pd.DataFrame(
         {
             "code": codes,
@@ -225,59 +208,40 @@ def _ensure_indicator(session: Session, source_id: str) -> None:
         )
 
 
-def write_life_expectancy(session: Session, t: LifeExpectancyTable, *, source_id: str) -> int:
+def write_life_expectancy(
+    session: Session, t: LifeExpectancyTable, *, source_id: str | None = None
+) -> int:
     """Replace the life expectancy values of the periods in ``t`` (bulk insert); rows written."""
+    source_id = source_id or t.dataset
     f = t.frame
-    firsts = f.drop_duplicates("code")
-    ids = ensure_areas(
-        session,
-        area_rows("msoa", 2011, firsts["code"].tolist(), firsts["name"].tolist()),
-        source_id=source_id,
-    )
+    ids = ensure_frame_areas(session, f, "msoa", 2011, source_id=source_id)
     _ensure_indicator(session, source_id)
     table = table_of(schema.IndicatorValue)
-    conn = session.connection()
-    conn.execute(
-        delete(table).where(
-            table.c.indicator_id == INDICATOR_ID, table.c.period.in_(set(f["period"]))
-        )
-    )
-
-    def num(v: Any) -> float | None:
-        return None if pd.isna(v) else float(v)
-
-    rows = [
+    rows = records(
         {
-            "indicator_id": INDICATOR_ID,
-            "area_id": ids[str(r.code)],
-            "period": r.period,
-            "sex": r.sex,
-            "value": num(r.value),
-            "lower": num(r.lower),
-            "upper": num(r.upper),
-            "count": num(r.deaths),
-            "denominator": num(r.person_years),
-            "suppressed": bool(r.suppressed),
-            "source_id": source_id,
-        }
-        for r in f.itertuples(index=False)
-    ]
-    if rows:
-        conn.execute(insert(table), rows)
-    return len(rows)
+            "area_id": [ids[str(c)] for c in f["code"]],
+            "period": f["period"].tolist(),
+            "sex": f["sex"].tolist(),
+            "value": nan_to_none(f["value"]),
+            "lower": nan_to_none(f["lower"]),
+            "upper": nan_to_none(f["upper"]),
+            "count": nan_to_none(f["deaths"]),
+            "denominator": nan_to_none(f["person_years"]),
+            "suppressed": [bool(x) for x in f["suppressed"]],
+        },
+        indicator_id=INDICATOR_ID,
+        source_id=source_id,
+    )
+    stale = and_(table.c.indicator_id == INDICATOR_ID, table.c.period.in_(set(f["period"])))
+    return replace_rows(session, table, rows, where=[stale])
 
 
 def load_life_expectancy(
     store: Store, path: Path, *, place: str | None = "Leeds"
 ) -> LifeExpectancyTable:
     """Read one life expectancy file and write it in a single transaction."""
-    from strengthmap.sources.catalog import record_dataset
-
     t = read_life_expectancy(path, place=place)
-    with store.transaction() as session:
-        record_dataset(session, t, scope=place or "England")
-        write_life_expectancy(session, t, source_id=t.dataset)
-    return t
+    return load_source(store, t, write_life_expectancy, scope=place or "England")
 
 
 __all__ = [

@@ -14,7 +14,7 @@ vintages, with the ONS change code (U unchanged, S split, M merged, X irregular)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -22,17 +22,16 @@ from sqlalchemy.orm import Session
 
 from strengthmap.errors import InputError
 from strengthmap.sources._common import (
-    SourceFile,
-    area_rows,
+    TableSource,
     check_codes,
-    decode_bytes,
-    ensure_areas,
-    first_bad,
-    parse_csv,
-    read_raw,
+    ensure_frame_areas,
+    read_csv_file,
+    records,
+    refuse_where,
     replace_rows,
     table_of,
 )
+from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
 
 # our name -> accepted column names (geographr, ONS)
@@ -62,32 +61,29 @@ CHANGE_CODES = {"U", "S", "M", "X"}
 
 
 @dataclass
-class LookupTable(SourceFile):
+class LookupTable(TableSource):
     """Validated links: ``frame`` has ``child, child_name, parent, parent_name, change_code, lad_code``."""
 
     kind: str = ""
     relation: str = ""
-    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+#: kind -> (our child column, our parent column), tried in this order to tell the kind
+_KEYS = {
+    "lsoa2011_lsoa2021": ("lsoa11_code", "lsoa21_code"),
+    "lsoa2011_msoa2011": ("lsoa11_code", "msoa11_code"),
+    "lsoa2021_ward2024": ("lsoa21_code", "ward24_code"),
+    "msoa2011_msoa2021": ("msoa11_code", "msoa21_code"),
+}
 
 
 def _kind(cols: dict[str, str]) -> str | None:
-    if "lsoa11_code" in cols and "lsoa21_code" in cols:
-        return "lsoa2011_lsoa2021"
-    if "lsoa11_code" in cols and "msoa11_code" in cols:
-        return "lsoa2011_msoa2011"
-    if "lsoa21_code" in cols and "ward24_code" in cols:
-        return "lsoa2021_ward2024"
-    if "msoa11_code" in cols and "msoa21_code" in cols:
-        return "msoa2011_msoa2021"
-    return None
+    return next((k for k, (c, p) in _KEYS.items() if c in cols and p in cols), None)
 
 
 def read_lookup(path: Path, *, dataset: str | None = None) -> LookupTable:
     """Read and validate one ONS lookup (codes, duplicates, change codes)."""
-    file = str(path)
-    raw, digest = read_raw(path)
-    text = decode_bytes(raw, file, first_field="lsoa11_code")
-    frame = parse_csv(text, file)
+    file, digest, frame = read_csv_file(path, first_field="lsoa11_code")
     lower = {c.lower(): c for c in frame.columns}
     cols = {
         ours: lower[alias]
@@ -105,35 +101,27 @@ def read_lookup(path: Path, *, dataset: str | None = None) -> LookupTable:
             field=str(frame.columns[0]),
         )
     child_level, _cv, parent_level, _pv, relation, _bf = KINDS[kind]
-    child_key = {"lsoa2011_lsoa2021": "lsoa11_code", "lsoa2011_msoa2011": "lsoa11_code",
-                 "lsoa2021_ward2024": "lsoa21_code", "msoa2011_msoa2021": "msoa11_code"}[kind]  # fmt: skip
-    parent_key = {"lsoa2011_lsoa2021": "lsoa21_code", "lsoa2011_msoa2011": "msoa11_code",
-                  "lsoa2021_ward2024": "ward24_code", "msoa2011_msoa2021": "msoa21_code"}[kind]  # fmt: skip
+    child_key, parent_key = _KEYS[kind]
     # a parent lookup gives each child one parent; a successor lookup may repeat either side
     child = check_codes(frame, cols[child_key], child_level, file, unique=relation == "parent")
     parent = check_codes(frame, cols[parent_key], parent_level, file, unique=False)
-    pair = child + ">" + parent
-    dup = pair.duplicated()
-    if dup.any():
-        row = first_bad(dup, frame)
-        raise InputError(
-            f"duplicated link {child[row]} -> {parent[row]}",
-            file=file,
-            row=row,
-            field=cols[child_key],
-        )
+    refuse_where(
+        (child + ">" + parent).duplicated(),
+        frame,
+        lambda row: f"duplicated link {child[row]} -> {parent[row]}",
+        file=file,
+        field=cols[child_key],
+    )
     change = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     if "change_code" in cols:
         change = frame[cols["change_code"]].str.strip().str.upper()
-        bad = ~change.isin(CHANGE_CODES)
-        if bad.any():
-            row = first_bad(bad, frame)
-            raise InputError(
-                f"change code {change[row]!r} is not one of U, S, M, X",
-                file=file,
-                row=row,
-                field=cols["change_code"],
-            )
+        refuse_where(
+            ~change.isin(CHANGE_CODES),
+            frame,
+            lambda row: f"change code {change[row]!r} is not one of U, S, M, X",
+            file=file,
+            field=cols["change_code"],
+        )
 
     def opt(key: str, fallback: pd.Series) -> pd.Series:
         return frame[cols[key]].str.strip() if key in cols else fallback
@@ -160,49 +148,33 @@ def read_lookup(path: Path, *, dataset: str | None = None) -> LookupTable:
     )
 
 
-def write_lookup(session: Session, t: LookupTable, *, source_id: str) -> int:
+def write_lookup(session: Session, t: LookupTable, *, source_id: str | None = None) -> int:
     """Replace the links this dataset wrote before; areas at either end are created if missing."""
+    source_id = source_id or t.dataset
     child_level, child_vintage, parent_level, parent_vintage, relation, best_fit = KINDS[t.kind]
     f = t.frame
-    kids = f.drop_duplicates("child")
-    parents = f.drop_duplicates("parent")
     # the LAD column of a lookup is of the later vintage: it describes the 2021/2024 side
-    child_lad = kids["lad_code"].tolist() if child_vintage >= 2021 else None
-    child_ids = ensure_areas(
-        session,
-        area_rows(
-            child_level,
-            child_vintage,
-            kids["child"].tolist(),
-            kids["child_name"].tolist(),
-            child_lad,
-        ),
-        source_id=source_id,
-    )
-    parent_ids = ensure_areas(
-        session,
-        area_rows(parent_level, parent_vintage, parents["parent"].tolist(),
-                  parents["parent_name"].tolist(), parents["lad_code"].tolist()),
-        source_id=source_id,
+    child_ids = ensure_frame_areas(
+        session, f, child_level, child_vintage, source_id=source_id, code="child",
+        name="child_name", lad="lad_code" if child_vintage >= 2021 else None,
     )  # fmt: skip
-    rows = [
-        {"child_id": child_ids[c], "parent_id": parent_ids[p], "relation": relation,
-         "change_code": cc if isinstance(cc, str) else None, "best_fit": best_fit,
-         "source_id": source_id}
-        for c, p, cc in zip(f["child"], f["parent"], f["change_code"], strict=True)
-    ]  # fmt: skip
-    return replace_rows(session, table_of(schema.AreaLink), [source_id], rows)
+    parent_ids = ensure_frame_areas(
+        session, f, parent_level, parent_vintage, source_id=source_id, code="parent",
+        name="parent_name", lad="lad_code",
+    )  # fmt: skip
+    rows = records(
+        {"child_id": [child_ids[c] for c in f["child"]],
+         "parent_id": [parent_ids[p] for p in f["parent"]],
+         "change_code": [cc if isinstance(cc, str) else None for cc in f["change_code"]]},
+        relation=relation, best_fit=best_fit, source_id=source_id,
+    )  # fmt: skip
+    table = table_of(schema.AreaLink)
+    return replace_rows(session, table, rows, where=[table.c.source_id == source_id])
 
 
 def load_lookup(store: Store, path: Path) -> LookupTable:
     """Read one lookup and write its links in a single transaction."""
-    from strengthmap.sources.catalog import record_dataset
-
-    t = read_lookup(path)
-    with store.transaction() as session:
-        record_dataset(session, t, scope=None)
-        write_lookup(session, t, source_id=t.dataset)
-    return t
+    return load_source(store, read_lookup(path), write_lookup)
 
 
 __all__ = ["KINDS", "LookupTable", "load_lookup", "read_lookup", "write_lookup"]

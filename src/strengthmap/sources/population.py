@@ -12,27 +12,29 @@ Loading also sets ``Area.population`` (and ``population_year``) of each LSOA 201
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import and_, bindparam, update
 from sqlalchemy.orm import Session
 
-from strengthmap.errors import InputError
 from strengthmap.sources._common import (
-    SourceFile,
-    area_rows,
+    TableSource,
     check_codes,
-    decode_bytes,
-    ensure_areas,
-    first_bad,
-    parse_csv,
-    read_raw,
+    ensure_frame_areas,
+    find_column,
+    read_csv_file,
+    records,
+    refuse_where,
+    replace_rows,
+    require_column,
+    require_columns,
     table_of,
     to_number,
 )
+from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
 
 AGE_COLUMNS = [str(a) for a in range(90)] + ["90+"]
@@ -42,34 +44,24 @@ _TOTAL = ("total_population", "All Ages", "Total")
 
 
 @dataclass
-class PopulationTable(SourceFile):
+class PopulationTable(TableSource):
     """Validated rows: ``code, name, total, ages`` (a list of 91 counts: 0..89, 90+)."""
 
     year: int = 2020
-    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def read_population(path: Path, *, year: int = 2020, dataset: str | None = None) -> PopulationTable:
     """Read and validate a mid-year LSOA 2011 population file (persons, single years of age)."""
-    file = str(path)
-    raw, digest = read_raw(path)
-    text = decode_bytes(raw, file, first_field=_CODE[0])
-    frame = parse_csv(text, file)
-    code_col = next((c for c in _CODE if c in frame.columns), None)
-    total_col = next((c for c in _TOTAL if c in frame.columns), None)
-    name_col = next((c for c in _NAME if c in frame.columns), None)
-    for col, want in ((code_col, _CODE[0]), (total_col, _TOTAL[0])):
-        if col is None:
-            raise InputError(f"column {want!r} is missing", file=file, row=1, field=want)
-    assert code_col is not None and total_col is not None
-    missing = [a for a in AGE_COLUMNS if a not in frame.columns]
-    if missing:
-        raise InputError(
-            f"single-year-of-age column {missing[0]!r} is missing (expected 0..89 and 90+)",
-            file=file,
-            row=1,
-            field=missing[0],
-        )
+    file, digest, frame = read_csv_file(path, first_field=_CODE[0])
+    code_col = require_column(frame, _CODE, file)
+    total_col = require_column(frame, _TOTAL, file)
+    name_col = find_column(frame, _NAME)
+    require_columns(
+        frame,
+        AGE_COLUMNS,
+        file,
+        "single-year-of-age column {!r} is missing (expected 0..89 and 90+)",
+    )
     codes = check_codes(frame, code_col, "lsoa", file)
     total = to_number(frame, total_col, file, integer=True, low=0, high=100_000)
     ages = np.column_stack(
@@ -78,16 +70,14 @@ def read_population(path: Path, *, year: int = 2020, dataset: str | None = None)
             for a in AGE_COLUMNS
         ]
     ).astype(np.int64)
-    differ = ages.sum(axis=1) != total.to_numpy()
-    if differ.any():
-        row = first_bad(differ, frame)
-        i = int(np.flatnonzero(differ)[0])
-        raise InputError(
-            f"the ages add up to {int(ages[i].sum())}, not the total {int(total.iloc[i])}",
-            file=file,
-            row=row,
-            field=total_col,
-        )
+    sums = pd.Series(ages.sum(axis=1), index=frame.index)
+    refuse_where(
+        sums != total,
+        frame,
+        lambda row: f"the ages add up to {int(sums[row])}, not the total {int(total[row])}",
+        file=file,
+        field=total_col,
+    )
     out = pd.DataFrame(
         {
             "code": codes,
@@ -106,25 +96,22 @@ def read_population(path: Path, *, year: int = 2020, dataset: str | None = None)
     )
 
 
-def write_population(session: Session, t: PopulationTable, *, source_id: str) -> int:
+def write_population(session: Session, t: PopulationTable, *, source_id: str | None = None) -> int:
     """Replace the estimates of ``t.year`` and set ``Area.population``; rows written."""
+    source_id = source_id or t.dataset
     f = t.frame
-    ids = ensure_areas(
-        session,
-        area_rows("lsoa", 2011, f["code"].tolist(), f["name"].tolist()),
-        source_id=source_id,
-    )
-    conn = session.connection()
+    ids = ensure_frame_areas(session, f, "lsoa", 2011, source_id=source_id)
     table = table_of(schema.PopulationEstimate)
-    conn.execute(delete(table).where(table.c.year == t.year, table.c.sex == "persons"))
-    rows = [
-        {"area_id": ids[code], "year": t.year, "sex": "persons", "total": int(total),
-         "ages": ages, "source_id": source_id}
-        for code, total, ages in zip(f["code"], f["total"], f["ages"], strict=True)
-    ]  # fmt: skip
-    conn.execute(insert(table), rows)
+    rows = records(
+        {"area_id": [ids[c] for c in f["code"]], "total": [int(n) for n in f["total"]],
+         "ages": f["ages"].tolist()},
+        year=t.year, sex="persons", source_id=source_id,
+    )  # fmt: skip
+    replace_rows(
+        session, table, rows, where=[and_(table.c.year == t.year, table.c.sex == "persons")]
+    )
     area = table_of(schema.Area)
-    conn.execute(
+    session.connection().execute(
         update(area)
         .where(area.c.id == bindparam("b_id"))
         .values(population=bindparam("b_pop"), population_year=bindparam("b_year")),
@@ -135,13 +122,7 @@ def write_population(session: Session, t: PopulationTable, *, source_id: str) ->
 
 def load_population(store: Store, path: Path) -> PopulationTable:
     """Read one population file and write it in a single transaction."""
-    from strengthmap.sources.catalog import record_dataset
-
-    t = read_population(path)
-    with store.transaction() as session:
-        record_dataset(session, t, scope=None)
-        write_population(session, t, source_id=t.dataset)
-    return t
+    return load_source(store, read_population(path), write_population)
 
 
 __all__ = [

@@ -15,23 +15,25 @@ with a null point, so typing one gives a clear "no coordinates" answer rather th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from strengthmap.errors import InputError
 from strengthmap.sources._common import (
-    SourceFile,
-    decode_bytes,
-    first_bad,
-    parse_csv,
-    read_raw,
+    TableSource,
+    chunks,
+    nan_to_none,
+    read_csv_file,
+    records,
+    refuse_where,
+    replace_rows,
+    require_column,
     table_of,
     to_number,
 )
+from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
 
 #: A UK postcode once normalised: outward code, one space, inward code (e.g. ``LS12 1BE``).
@@ -54,49 +56,40 @@ def pcd7(postcode: str) -> str:
 
 
 @dataclass
-class PostcodeTable(SourceFile):
+class PostcodeTable(TableSource):
     """Validated rows: ``postcode, pcd7, lon, lat`` (lon/lat NaN where the lookup has no point)."""
-
-    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def read_postcodes(path: Path, *, dataset: str | None = None) -> PostcodeTable:
     """Read and validate a postcode centroid file (format, duplicates, points inside the UK)."""
-    file = str(path)
-    raw, digest = read_raw(path)
-    text = decode_bytes(raw, file, first_field="postcode")
-    frame = parse_csv(text, file)
-    pc_col = next((c for c in _POSTCODE_COLS if c in frame.columns), None)
-    lon_col = next((c for c in _LON_COLS if c in frame.columns), None)
-    lat_col = next((c for c in _LAT_COLS if c in frame.columns), None)
-    for col, want in ((pc_col, "postcode"), (lat_col, "lat"), (lon_col, "lon")):
-        if col is None:
-            raise InputError(f"column {want!r} is missing", file=file, row=1, field=want)
-    assert pc_col and lon_col and lat_col
+    file, digest, frame = read_csv_file(path, first_field="postcode")
+    pc_col = require_column(frame, _POSTCODE_COLS, file)
+    lat_col = require_column(frame, _LAT_COLS, file)
+    lon_col = require_column(frame, _LON_COLS, file)
     postcodes = frame[pc_col].map(normalise_postcode)
-    bad = ~postcodes.str.match(POSTCODE)
-    if bad.any():
-        row = first_bad(bad, frame)
-        raise InputError(
-            f"{frame.loc[row, pc_col]!r} is not a UK postcode", file=file, row=row, field=pc_col
-        )
-    dup = postcodes.duplicated()
-    if dup.any():
-        row = first_bad(dup, frame)
-        raise InputError(
-            f"duplicated postcode {postcodes[row]!r}", file=file, row=row, field=pc_col
-        )
+    refuse_where(
+        ~postcodes.str.match(POSTCODE),
+        frame,
+        lambda row: f"{frame.loc[row, pc_col]!r} is not a UK postcode",
+        file=file,
+        field=pc_col,
+    )
+    refuse_where(
+        postcodes.duplicated(),
+        frame,
+        lambda row: f"duplicated postcode {postcodes[row]!r}",
+        file=file,
+        field=pc_col,
+    )
     lon = to_number(frame, lon_col, file, allow_blank=True, low=-9.0, high=2.5)
     lat = to_number(frame, lat_col, file, allow_blank=True, low=49.0, high=61.5)
-    half = lon.isna() != lat.isna()
-    if half.any():
-        row = first_bad(half, frame)
-        raise InputError(
-            "lat and lon must both be given or both be blank",
-            file=file,
-            row=row,
-            field=lat_col if lat.isna()[row] else lon_col,
-        )
+    refuse_where(
+        lon.isna() != lat.isna(),
+        frame,
+        "lat and lon must both be given or both be blank",
+        file=file,
+        field=lambda row: lat_col if lat.isna()[row] else lon_col,
+    )
     out = pd.DataFrame(
         {
             "postcode": postcodes,
@@ -116,34 +109,25 @@ def read_postcodes(path: Path, *, dataset: str | None = None) -> PostcodeTable:
     )
 
 
-def write_postcodes(session: Session, t: PostcodeTable, *, source_id: str) -> int:
+def write_postcodes(session: Session, t: PostcodeTable, *, source_id: str | None = None) -> int:
     """Replace the postcodes of ``t`` (those this dataset wrote, and any of the same code)."""
+    source_id = source_id or t.dataset
     table = table_of(schema.Postcode)
-    conn = session.connection()
-    conn.execute(delete(table).where(table.c.source_id == source_id))
     f = t.frame
-    lon = [None if v != v else float(v) for v in f["lon"].tolist()]  # NaN -> NULL
-    lat = [None if v != v else float(v) for v in f["lat"].tolist()]
-    rows = [
-        {"postcode": p, "pcd7": c, "lon": x, "lat": y, "source_id": source_id}
-        for p, c, x, y in zip(f["postcode"], f["pcd7"], lon, lat, strict=True)
-    ]
-    codes = [r["postcode"] for r in rows]
-    for i in range(0, len(codes), 5000):
-        conn.execute(delete(table).where(table.c.postcode.in_(codes[i : i + 5000])))
-    conn.execute(insert(table), rows)
-    return len(rows)
+    codes = f["postcode"].tolist()
+    rows = records(
+        {"postcode": codes, "pcd7": f["pcd7"].tolist(), "lon": nan_to_none(f["lon"]),
+         "lat": nan_to_none(f["lat"])},
+        source_id=source_id,
+    )  # fmt: skip
+    stale = [table.c.source_id == source_id]
+    stale += [table.c.postcode.in_(chunk) for chunk in chunks(codes)]
+    return replace_rows(session, table, rows, where=stale)
 
 
 def load_postcodes(store: Store, path: Path) -> PostcodeTable:
     """Read one postcode file and write it in a single transaction."""
-    from strengthmap.sources.catalog import record_dataset
-
-    t = read_postcodes(path)
-    with store.transaction() as session:
-        record_dataset(session, t, scope=None)
-        write_postcodes(session, t, source_id=t.dataset)
-    return t
+    return load_source(store, read_postcodes(path), write_postcodes)
 
 
 __all__ = [
