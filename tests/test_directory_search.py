@@ -250,3 +250,16 @@ def test_spatial_index_follows_edits_and_pages_are_ranked(store: Store) -> None:
     scores = {h.name: h.score for h in page.items}
     assert all(v is not None and v > 0 for v in scores.values())
     assert [h.score for h in page.items] == sorted((h.score for h in page.items), reverse=True)
+
+
+def test_retired_locations_are_not_used(store: Store) -> None:
+    from strengthmap.directory.editing import retire_record
+
+    ids = _load(store)
+    with store.session() as s:
+        sal = s.query(schema.ServiceAtLocation).filter_by(service_id=ids["Money advice"]).one()
+    assert "Money advice" in _names(store, near=NEW_WORTLEY, radius_m=1000)
+    retire_record(store, "location", sal.location_id, actor="t")
+    assert "Money advice" not in _names(store, near=NEW_WORTLEY, radius_m=1000)
+    page = search_services(store, ServiceQuery(text="advice", near=NEW_WORTLEY))
+    assert page.items[0].distance_m is None  # still listed, with no place to measure to

@@ -253,7 +253,8 @@ def search_services(store: Store, query: ServiceQuery) -> SearchPage:
                     "SELECT sal.service_id FROM location_rtree r "
                     "JOIN location l ON l.rowid = r.id "
                     "JOIN service_at_location sal ON sal.location_id = l.id "
-                    "WHERE r.min_lon <= :maxx AND r.max_lon >= :minx "
+                    "WHERE l.retired_at IS NULL AND sal.retired_at IS NULL "
+                    "AND r.min_lon <= :maxx AND r.max_lon >= :minx "
                     "AND r.min_lat <= :maxy AND r.max_lat >= :miny"
                 )
                 .bindparams(minx=box[0], miny=box[1], maxx=box[2], maxy=box[3])
@@ -283,9 +284,9 @@ def search_services(store: Store, query: ServiceQuery) -> SearchPage:
         area_geom = None
         if query.area_code:
             area_geom = _area_geometry(session, query.area_code)
-        from_ = from_.outerjoin(sal, sal.c.service_id == svc.c.id).outerjoin(
-            loc, loc.c.id == sal.c.location_id
-        )
+        from_ = from_.outerjoin(
+            sal, sa.and_(sal.c.service_id == svc.c.id, sal.c.retired_at.is_(None))
+        ).outerjoin(loc, sa.and_(loc.c.id == sal.c.location_id, loc.c.retired_at.is_(None)))
         if area_geom is not None:
             minx, miny, maxx, maxy = area_geom.bounds
             in_box = sa.and_(
