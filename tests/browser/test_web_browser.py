@@ -48,7 +48,22 @@ PRIVATE_PAGES = {
     "admin": ("admin", "/admin"),
     "edit": ("editor", "/edit"),
     "edit-service": ("editor", f"/edit/services/{LUNCH_ID}"),
+    "edit-location-new": ("editor", f"/edit/services/{LUNCH_ID}/locations/new"),
+    "edit-schedule-new": ("editor", f"/edit/services/{LUNCH_ID}/schedules/new"),
+    "edit-contact-new": ("editor", f"/edit/services/{LUNCH_ID}/contacts/new"),
+    "edit-cost-new": ("editor", f"/edit/services/{LUNCH_ID}/cost-options/new"),
+    "edit-organizations": ("editor", "/edit/organizations"),
+    "edit-organization-new": ("editor", "/edit/organizations/new"),
 }
+
+
+def _first_part(live_server: LiveServer, slug: str) -> str:
+    """The edit page of the lunch's first part of a kind (a location, a schedule ...)."""
+    from strengthmap.web.editor_parts import service_parts
+
+    items = service_parts(live_server.store, LUNCH_ID)[slug]
+    assert items, slug
+    return f"/edit/services/{LUNCH_ID}/{slug}/{items[0]['id']}"
 
 
 def _check_page(v: Visit, name: str, path: str, width: str) -> list[str]:
@@ -73,7 +88,28 @@ def test_every_page_renders_is_accessible_and_stays_local(
     try:
         for name, path in PUBLIC_PAGES.items():
             problems += _check_page(v, name, path, width)
-        for name, (role, path) in PRIVATE_PAGES.items():
+        pages = dict(PRIVATE_PAGES)
+        for slug in ("locations", "schedules"):  # filled-in forms of existing parts
+            pages[f"edit-{slug}-existing"] = ("editor", _first_part(live_server, slug))
+        v.context.clear_cookies()
+        v.login("editor")
+        # a form sent back with errors beside its fields
+        v.goto(f"/edit/services/{LUNCH_ID}/schedules/new")
+        v.page.check("#f-days-WE")
+        v.page.fill("#f-opens_at", "")
+        v.page.evaluate("() => document.getElementById('f-opens_at').type = 'text'")
+        v.page.fill("#f-opens_at", "25:00")
+        v.page.click("#part-form button[type=submit]")
+        v.page.wait_for_load_state("networkidle")
+        assert v.page.locator("#e-opens_at").count() == 1
+        v.console_errors.remove(  # the 422 itself is logged; nothing else may be
+            "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+        )
+        screenshot(v.page, f"edit-schedule-error-{width}")
+        problems += [
+            f"schedule error form [{width}]: axe {x['id']}" for x in axe_violations(v.page)
+        ]
+        for name, (role, path) in pages.items():
             v.context.clear_cookies()
             v.login(role)
             problems += _check_page(v, name, path, width)
@@ -148,7 +184,7 @@ def test_route_page_shows_the_same_figures_as_the_cli(
     result = CliRunner().invoke(
         cli_app,
         ["--database", live_server.store.url.render_as_string(hide_password=False), "route", "profile",
-         "--waypoints", CENTRE_HAREHILLS_WETHERBY, "--json"],
+         "--waypoints", CENTRE_HAREHILLS_WETHERBY, "--assets-radius-m", "400", "--json"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     cli = json.loads(result.stdout)
@@ -176,6 +212,29 @@ def test_route_page_shows_the_same_figures_as_the_cli(
                 else f"{le['value']:.1f} ({le['lower']:.1f}–{le['upper']:.1f})"
             )
             assert row[col] == want
+        # the assets within 400 m (the page's default radius) of each point, as the CLI counts
+        assert row[8] == str(p["assets_within"]["count"])
+        for a in p["assets_within"]["nearest"]:
+            assert f"{a['name'] or 'Unnamed'} (" in row[9]
+    summary = page.inner_text("#route-assets-summary")
+    assert summary.startswith(f"{cli['summary']['assets_near_route']} assets within 400 m")
+    assert cli["summary"]["assets_near_route"] > 0
+    # each of those assets is a marker on the map
+    drawn = page.get_attribute("#route-map", "data-assets-drawn")
+    assert drawn == str(cli["summary"]["assets_near_route"])
+    assert (
+        page.locator("#route-map path.route-asset").count() == cli["summary"]["assets_near_route"]
+    )
+    # another radius: the figures follow; none: the columns go
+    page.select_option("#assets_radius_m", "100")
+    page.click("#route-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "within 100 m" in page.inner_text("#route-assets-summary")
+    page.select_option("#assets_radius_m", "")
+    page.click("#route-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#route-assets-summary").count() == 0
+    assert page.get_attribute("#route-map", "data-assets-drawn") == "0"
 
 
 # --- security ------------------------------------------------------------------------------
@@ -346,4 +405,109 @@ def test_script_payloads_in_editable_fields_render_inert(
         assert visit.page.locator("a[href^='javascript']").count() == 0, path
         if not path.startswith("/edit/"):  # (in the form the payload is an input's value)
             assert PAYLOADS[0] in visit.page.inner_text("body"), path  # shown as text
+    assert dialogs == []
+
+
+def test_area_page_puts_strengths_first_and_prints_to_one_to_three_pages(
+    visit: Visit, tmp_path: Any
+) -> None:
+    import shutil
+    import subprocess
+
+    from browserkit import SCREENSHOTS
+
+    page = visit.page
+    visit.goto(f"/areas/{AREA}")
+    order = page.eval_on_selector_all("main section", "els => els.map(e => e.id)")
+    assert order == ["strengths", "need", "contrasts"]
+    strengths = page.inner_text("#strengths")
+    assert "In this area" in strengths and "Within a short walk" in strengths
+    # the assets a short walk away are grouped by ABCD kind, with their freshness
+    if page.locator("#assets-walk li").count():
+        assert re.search(r"verified (today|yesterday|\d+ \w+ ago)|not verified", strengths)
+    assert "Need: deprivation" in page.inner_text("#need")
+    pdf = page.pdf(format="A4", print_background=False)
+    assert pdf.startswith(b"%PDF")
+    n_pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    assert 1 <= n_pages <= 3, n_pages
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "area-print.pdf").write_bytes(pdf)
+    if shutil.which("pdftoppm"):  # a look at the printed pages as images (else skipped)
+        out = SCREENSHOTS / "area-print"
+        subprocess.run(["pdftoppm", "-png", "-r", "60", str(SCREENSHOTS / "area-print.pdf"), str(out)],
+                       check=True)  # fmt: skip
+        assert list(SCREENSHOTS.glob("area-print*.png"))
+    # print media hides navigation and buttons
+    page.emulate_media(media="print")
+    assert not page.locator("header.site").is_visible()
+    assert not page.locator("#print-page").is_visible()
+
+
+def _post(v: Visit, path: str, form: dict[str, Any]) -> Any:
+    return v.page.request.post(v.base + path, form=form, max_redirects=0)
+
+
+def test_script_payloads_in_every_part_form_render_inert(
+    visit: Visit, live_server: LiveServer
+) -> None:
+    """Every free-text field of the place, time, contact, cost and organisation forms takes
+    both payloads; every page showing them keeps them as text."""
+    from strengthmap.web.editor_parts import PARTS, TEXT_KINDS
+
+    evil = " ".join(PAYLOADS)
+    visit.login("editor")
+    token = str(visit.page.get_attribute("header form input[name=csrf_token]", "value"))
+    r = _post(visit, "/edit/services", {"csrf_token": token, "name": f"Part test {evil}",
+                                        "abcd_kind": "culture", "status": "active"})  # fmt: skip
+    assert r.status == 303
+    sid = r.headers["location"].rsplit("/", 1)[1]
+    base = f"/edit/services/{sid}"
+    fixed = {
+        "locations": {"postcode": "LS12 1BE"},
+        "schedules": {"mode": "weekly", "days": "TU", "opens_at": "10:00", "closes_at": "11:00"},
+        "contacts": {},
+        "cost-options": {"cost": "amount", "amount": "1.50"},
+    }
+    texts: dict[str, list[str]] = {}
+    for slug, part in PARTS.items():
+        form: dict[str, Any] = {"csrf_token": token, **fixed[slug]}
+        for f in part.fields:
+            if f.kind in TEXT_KINDS and f.name not in fixed[slug] and f.name != "rrule":
+                form[f.name] = f"{f.name} {evil}"
+        texts[slug] = [k for k in form if k not in fixed[slug] and k != "csrf_token"]
+        r = _post(visit, f"{base}/{slug}", form)
+        assert r.status == 303, (slug, r.status, r.text()[:500])
+    # the RRULE field: a payload is refused, and the form it comes back in keeps it as text
+    r = _post(visit, f"{base}/schedules", {"csrf_token": token, "mode": "rrule", "rrule": evil})
+    assert r.status == 422 and "<script>window" not in r.text()
+    from strengthmap.web.editor_parts import ORGANIZATION_FIELDS
+
+    org = {"csrf_token": token, "abcd_kind": "culture"}
+    for f in ORGANIZATION_FIELDS:
+        if f.kind in TEXT_KINDS:
+            org[f.name] = f"{f.name} {evil}"
+    org["website"] = "javascript:window.__xss=1"
+    assert _post(visit, "/edit/organizations", org).status == 303
+    assert all(texts.values()), texts  # every part had text fields to fill
+    from strengthmap.web.editor_parts import service_parts
+
+    parts = service_parts(live_server.store, sid)
+    dialogs: list[str] = []
+    visit.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    paths = [f"/services/{sid}", base, "/edit/organizations", "/edit",
+             "/routes?route=station-new-wortley&assets_radius_m=800"]  # fmt: skip
+    paths += [f"{base}/{slug}/{items[0]['id']}" for slug, items in parts.items()]
+    for path in paths:
+        visit.goto(path)
+        if path.startswith("/routes"):  # open the tooltips of the assets on the map
+            for el in visit.page.locator("#route-map path.route-asset").all()[:50]:
+                el.dispatch_event("mouseover")
+        assert visit.page.evaluate("() => window.__xss") is None, path
+        assert visit.page.locator("main script").count() == 0, path
+        assert visit.page.locator("img[src=x]").count() == 0, path
+        assert visit.page.locator("a[href^='javascript']").count() == 0, path
+    visit.goto(f"/services/{sid}")
+    body = visit.page.inner_text("main")
+    for name in ("name", "title", "address_1", "option"):  # shown to the public, as text
+        assert f"{name} {PAYLOADS[0]}" in body, name
     assert dialogs == []

@@ -33,12 +33,11 @@
     var assetLayer = L.layerGroup().addTo(map);
     assets.forEach(function (a) {
       var m = L.circleMarker([a[1], a[0]], {
-        radius: 5, color: "#000", weight: 1, fillOpacity: 0.95, fillColor: KIND_COLOURS[a[3]] || "#444"
+        radius: 5, color: "#000", weight: 1, fillOpacity: 0.95, fillColor: KIND_COLOURS[a[3]] || "#444",
+        className: "route-asset route-asset-" + String(a[3] || "unknown").replace(/[^a-z_]/g, "")
       });
       m.bindTooltip(textNode(a[2] || "Unnamed asset"));
       m.addTo(assetLayer);
-      var node = m.getElement && m.getElement();
-      if (node) { node.setAttribute("data-route-asset", a[3] || ""); }
     });
     el.setAttribute("data-assets-drawn", String(assets.length));
     fetch("/api/areas.geojson?level=lsoa&vintage=2011&indicator=imd_decile").then(function (r) { return r.json(); }).then(function (fc) {
