@@ -60,7 +60,7 @@ class Server:
         return int(self.proc.returncode)
 
 
-StartServe = Callable[[str, Path], Server]
+StartServe = Callable[..., Server]
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def start_serve(tmp_path: Path) -> Iterator[StartServe]:
     waits until ``/api/health`` answers; every server started is stopped at the end."""
     started: list[Server] = []
 
-    def start(database_url: str, data_dir: Path) -> Server:
+    def start(database_url: str, data_dir: Path, *args: str) -> Server:
         port = _free_port()
         env = dict(os.environ)
         env.update(
@@ -81,7 +81,7 @@ def start_serve(tmp_path: Path) -> Iterator[StartServe]:
         out, err = tmp_path / f"serve{n}.out", tmp_path / f"serve{n}.err"
         with out.open("wb") as fo, err.open("wb") as fe:
             proc = subprocess.Popen(
-                [*_command(), "serve", "--port", str(port)],
+                [*_command(), "serve", "--port", str(port), *args],
                 cwd=tmp_path,  # anything written relative to the working directory stays in tmp
                 env=env,
                 stdout=fo,
@@ -181,3 +181,29 @@ def test_python_dash_m_help(module: str) -> None:
     assert f"python -m {module}" in done.stdout
     for command in ("serve", "data", "areas"):
         assert re.search(rf"^\W*{command}\b", done.stdout, re.MULTILINE), command
+
+
+@pytest.mark.slow
+def test_workers_share_the_settings_so_csrf_tokens_work_in_every_worker(
+    start_serve: StartServe, tmp_path: Path
+) -> None:
+    """``serve --workers 2``: each worker builds the app from the environment; a CSRF token made
+    by one worker must be accepted by the other (same secret key), so a wrong password gives 401
+    (CSRF passed), never 403 (CSRF refused), whichever worker answers."""
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    server = start_serve(f"sqlite:///{tmp_path / 'w.sqlite'}", empty, "--workers", "2")
+    with httpx.Client(base_url=server.base) as client:
+        page = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token, "the login form carries a CSRF token"
+        statuses = [
+            client.post(
+                "/login",
+                data={"email": f"nobody{i}@example.org", "password": "x", "csrf_token": token[1]},
+            ).status_code
+            for i in range(12)
+        ]
+    assert statuses == [401] * 12
+    said = server.output()
+    assert said.count("Started server process") == 2, said

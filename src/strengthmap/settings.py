@@ -100,6 +100,19 @@ class Settings:
         return {ENV_PREFIX + f.name.upper(): f.metadata.get("help", "") for f in fields(cls)}
 
 
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """``settings`` as ``STRENGTHMAP_*`` variables (for worker processes that build their own).
+
+    >>> settings_environment(Settings(database_url="sqlite://", secret_key="k"))["STRENGTHMAP_SECRET_KEY"]
+    'k'
+    """
+    return {
+        ENV_PREFIX + f.name.upper(): str(getattr(settings, f.name))
+        for f in fields(settings)
+        if getattr(settings, f.name) is not None
+    }
+
+
 def _coerce(name: str, raw: str) -> Any:
     if name == "data_dir":
         return Path(raw).expanduser()
@@ -111,4 +124,4 @@ def _coerce(name: str, raw: str) -> Any:
     return raw
 
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "settings_environment"]

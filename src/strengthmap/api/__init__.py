@@ -45,4 +45,9 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     return app
 
 
-__all__ = ["create_app"]
+def app_from_environment() -> FastAPI:
+    """The app built from ``STRENGTHMAP_*`` variables alone (each worker of ``serve --workers``)."""
+    return create_app(Settings.from_env())
+
+
+__all__ = ["app_from_environment", "create_app"]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from strengthmap.cli.common import console, err_console, state
+from strengthmap.settings import settings_environment
 
 
 def serve(
@@ -13,6 +16,9 @@ def serve(
     port: int | None = typer.Option(None, help="Port to listen on (default 8000)."),
     load: bool = typer.Option(
         True, "--load/--no-load", help="Load the data directory first if the store is empty."
+    ),
+    workers: int = typer.Option(
+        1, min=1, help="Worker processes (one per core suits a busy feed; default 1)."
     ),
 ) -> None:
     """Start the web server (creating the database and loading the data on first run)."""
@@ -38,5 +44,21 @@ def serve(
         else:
             console.print(f"First run: loading {settings.data_dir} into {store!r}")
             load_with_progress(store, settings.data_dir, place=settings.place)
-    app = create_app(settings, store=store)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    host, port = host or settings.host, port or settings.port
+    if workers == 1:
+        app = create_app(settings, store=store)
+        uvicorn.run(app, host=host, port=port, log_level="info")
+        return
+    # each worker process builds its own app from the environment: hand the settings over
+    # there, the secret key included, so a session or CSRF token made by one worker is valid
+    # in every other
+    store.close()
+    os.environ.update(settings_environment(settings))
+    uvicorn.run(
+        "strengthmap.api:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )

@@ -17,6 +17,7 @@ durations: a session that spans a clock change lasts an hour more or less on the
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
@@ -139,6 +140,7 @@ class Occurrence:
     description: str | None = field(default=None, compare=False)
 
 
+@functools.lru_cache(maxsize=4096)  # "open at" parses the same few times for every schedule
 def parse_time(value: str) -> time:
     """``"12:00"``, ``"12:00:00"`` or ``"9.30"`` -> ``time``; ``"24:00"`` means end of day.
 
