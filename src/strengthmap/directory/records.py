@@ -10,10 +10,24 @@ Example:
     {'service': 1}
 
 Rows are plain dicts keyed by table name (``organization``, ``service``, ``location``, ...).
-Tables are written parent first, with ``INSERT ... ON CONFLICT (id) DO UPDATE``, so running an
-import twice changes nothing. Every row gets the source and licence given unless it has its own;
-a location with a longitude and latitude gets its point geometry; a service with cost options
-and no ``free`` flag gets one (free when every option costs nothing).
+Tables are written parent first, with ``INSERT ... ON CONFLICT (id) DO UPDATE`` (SQLite straight
+through the driver, PostgreSQL through SQLAlchemy Core), so running an import twice changes
+nothing. Every row gets the source and licence given unless it has its own; a column a row
+leaves empty gets the column's default; a location with a longitude and latitude on Earth gets
+its point geometry; a service with cost options and no ``free`` flag gets one (free when every
+option costs nothing).
+
+Two ways to write, one code path:
+
+* replace (the tabular importers, no ``actor``): each row is written whole, as fast as the
+  database takes it; no stored row is read.
+* audited (``actor`` given; ``import_oruk``): the stored rows are read first (one query per
+  table per 10,000 ids); a row is merged into the stored one (columns it does not give keep
+  their stored values; ``extra_keys`` name the keys of the ``extra`` JSON that the caller owns),
+  left alone when nothing changes, and each create / update / retire writes an ``AuditEntry``
+  (who, when, the changed fields). ``listed_children`` retires (never deletes) the nested
+  records that a parent already in the store no longer lists. ``counts`` receives what was
+  created / updated / unchanged / retired, by table.
 """
 
 from __future__ import annotations
@@ -21,10 +35,13 @@ from __future__ import annotations
 import operator
 import struct
 import uuid
-from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
+import shapely
 import sqlalchemy as sa
 
 from strengthmap.storage import schema
@@ -76,8 +93,12 @@ MODELS: dict[str, Any] = {
     )
 }
 _BATCH = 2000
+#: ids per ``IN (...)`` query (well below SQLite's 32,766 and PostgreSQL's 65,535 parameters)
+_IN_CHUNK = 10_000
 _WKB_POINT = struct.Struct("<BIdd")
 _SELF_REFERENCING = {"organization", "taxonomy_term"}
+#: Columns an update never compares or audits (set by the write itself).
+_BOOKKEEPING = frozenset({"id", "created_at", "updated_at"})
 
 
 def stable_id(source: str, ref: str) -> str:
@@ -89,15 +110,32 @@ def stable_id(source: str, ref: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{source}/{ref}"))
 
 
+@dataclass
+class UpsertCounts:
+    """What an audited upsert did: rows created / updated / unchanged / retired, by table."""
+
+    created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    retired: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+#: ``{(parent table, child table, foreign-key column): {parent id: ids of the children it lists}}``
+ListedChildren = Mapping[tuple[str, str, str], Mapping[str, Collection[str]]]
+
+
 def _prepare(
     table: str,
     rows: list[dict[str, Any]],
     source: str | None,
     licence: str | None,
     now: datetime,
-    today: date,
+    today: date | None,
 ) -> tuple[list[str], list[list[Any]]]:
-    """Every row as a full list of the table's columns (defaults, provenance, geometry filled)."""
+    """Every row as a full list of the table's columns (defaults, provenance, geometry filled).
+
+    A column the row leaves out or gives as None gets the column's scalar default (None when it
+    has none); ``last_verified`` gets ``today`` unless ``today`` is None."""
     tab = MODELS[table].__table__
     names = [c.name for c in tab.columns]
     known = set(names)
@@ -121,7 +159,8 @@ def _prepare(
     for row in rows:
         if not known.issuperset(row):
             raise KeyError(f"{table}: no such column(s) {sorted(set(row) - known)}")
-        r: list[Any] = [row.get(n, d) for n, d in pairs]
+        get = row.get
+        r: list[Any] = [d if (v := get(n)) is None else v for n, d in pairs]
         if r[i_source] is None:
             r[i_source] = source
         if r[i_licence] is None:
@@ -131,13 +170,8 @@ def _prepare(
         if r[i_created] is None:
             r[i_created] = now
         r[i_updated] = now
-        if (
-            geo is not None
-            and r[geo[0]] is None
-            and r[geo[1]] is not None
-            and r[geo[2]] is not None
-        ):
-            r[geo[0]] = _point_wkb(float(r[geo[1]]), float(r[geo[2]]))
+        if geo is not None and r[geo[0]] is None:
+            r[geo[0]] = _point_on_earth(r[geo[1]], r[geo[2]])
         out.append(r)
     return names, out
 
@@ -145,6 +179,17 @@ def _prepare(
 def _point_wkb(lon: float, lat: float) -> bytes:
     """ISO WKB of a 2-D point, little-endian: what ``shapely.to_wkb(Point(lon, lat))`` gives."""
     return _WKB_POINT.pack(1, 1, lon, lat)
+
+
+def _point_on_earth(lon: Any, lat: Any) -> bytes | None:
+    """The point's WKB when both coordinates are given and on Earth (WGS84 degrees), else None
+    (a placeholder such as the spec examples' latitude 100 gets no geometry)."""
+    if lon is None or lat is None:
+        return None
+    lon, lat = float(lon), float(lat)
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return None
+    return _point_wkb(lon, lat)
 
 
 def _derive_free(rows: dict[str, list[dict[str, Any]]]) -> None:
@@ -158,17 +203,190 @@ def _derive_free(rows: dict[str, list[dict[str, Any]]]) -> None:
                 svc["free"] = all(a == 0 for a in known)
 
 
+def comparable(v: Any) -> Any:
+    """A stored value as it compares with a new one (SQLite hands back naive UTC datetimes)."""
+    if isinstance(v, datetime) and v.tzinfo is None:
+        return v.replace(tzinfo=UTC)
+    return v
+
+
+def _audit_value(v: Any) -> Any:
+    if isinstance(v, date | datetime):
+        return v.isoformat()
+    if isinstance(v, float | int | str | bool) or v is None:
+        return v
+    return str(v)
+
+
+def _same_geometry(new: Any, before: Any) -> bool:
+    if new is None or before is None:
+        return new is None and before is None
+    if isinstance(new, bytes | bytearray | memoryview):
+        if isinstance(before, bytes | bytearray | memoryview):
+            return bytes(new) == bytes(before)
+        new = shapely.from_wkb(bytes(new))
+    return bool(new.equals(before))
+
+
+def existing_rows(session: Any, table: str, ids: Sequence[str]) -> dict[str, Any]:
+    """The stored rows of ``ids`` in ``table`` (id -> row mapping), one query per 10,000 ids."""
+    tab = MODELS[table].__table__
+    out: dict[str, Any] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        for r in session.execute(sa.select(tab).where(tab.c.id.in_(chunk))).mappings():
+            out[r["id"]] = r
+    return out
+
+
+def _merge_stored(
+    session: Any,
+    table: str,
+    rows: list[dict[str, Any]],
+    *,
+    source: str | None,
+    licence: str | None,
+    actor: str,
+    extra_keys: Collection[str] | None,
+    now: datetime,
+    counts: UpsertCounts,
+    audit: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """The rows to write (new ones as given, changed ones merged into the stored row; unchanged
+    ones dropped) and the ids that were in the store before, with an audit entry per change."""
+    old = existing_rows(session, table, [r["id"] for r in rows])
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        rid = row["id"]
+        if row.get("source") is None:
+            row["source"] = source
+        if row.get("licence") is None:
+            row["licence"] = licence
+        prev = old.get(rid)
+        if prev is None:
+            out.append(row)
+            counts.created[table] += 1
+            audit.append(
+                {
+                    "actor": actor,
+                    "action": "create",
+                    "entity": table,
+                    "entity_id": rid,
+                    "changes": {"source": [None, row["source"]]},
+                    "at": now,
+                }
+            )
+            continue
+        if extra_keys is not None and "extra" in row:
+            kept = {k: v for k, v in (prev["extra"] or {}).items() if k not in extra_keys}
+            kept.update(row["extra"] or {})
+            row["extra"] = kept or None
+        if table == "location" and "geometry" not in row:
+            lon = row["longitude"] if "longitude" in row else prev["longitude"]
+            lat = row["latitude"] if "latitude" in row else prev["latitude"]
+            row["geometry"] = _point_on_earth(lon, lat)
+        changes: dict[str, list[Any]] = {}
+        for col, value in row.items():
+            if col in _BOOKKEEPING:
+                continue
+            before = prev[col]
+            if col == "geometry":
+                if not _same_geometry(value, before):
+                    changes[col] = [None, None]
+            elif comparable(before) != comparable(value):
+                changes[col] = [_audit_value(before), _audit_value(value)]
+        if not changes:
+            counts.unchanged[table] += 1
+            continue
+        merged = dict(prev)
+        merged.update(row)
+        out.append(merged)
+        counts.updated[table] += 1
+        audit.append(
+            {
+                "actor": actor,
+                "action": "update",
+                "entity": table,
+                "entity_id": rid,
+                "changes": changes,
+                "at": now,
+            }
+        )
+    return out, set(old)
+
+
+def _retire_unlisted(
+    session: Any,
+    listed_children: ListedChildren,
+    existing: Mapping[str, set[str]],
+    *,
+    actor: str,
+    now: datetime,
+    counts: UpsertCounts,
+    audit: list[dict[str, Any]],
+) -> None:
+    """Children that a parent already in the store no longer lists: retired (never deleted),
+    with one query per (parent table, child table) and one bulk update per child table."""
+    stale_by_table: dict[str, list[str]] = defaultdict(list)
+    for (parent_table, child_table, fk), by_parent in listed_children.items():
+        pids = sorted(set(by_parent) & existing.get(parent_table, set()))
+        if not pids:
+            continue  # no listing parent was in the store before: nothing can have been dropped
+        tab = MODELS[child_table].__table__
+        fk_col = tab.c[fk]
+        for start in range(0, len(pids), _IN_CHUNK):
+            chunk = pids[start : start + _IN_CHUNK]
+            got = session.execute(
+                sa.select(tab.c.id, fk_col).where(fk_col.in_(chunk), tab.c.retired_at.is_(None))
+            ).all()
+            for cid, pid in got:
+                if cid not in by_parent[pid]:
+                    stale_by_table[child_table].append(cid)
+    for child_table, found in stale_by_table.items():
+        stale = sorted(set(found))
+        session.execute(
+            sa.update(MODELS[child_table]),
+            [{"id": cid, "retired_at": now, "updated_at": now} for cid in stale],
+        )
+        for cid in stale:
+            audit.append(
+                {
+                    "actor": actor,
+                    "action": "retire",
+                    "entity": child_table,
+                    "entity_id": cid,
+                    "changes": {"retired_at": [None, now.isoformat()]},
+                    "at": now,
+                }
+            )
+        counts.retired[child_table] += len(stale)
+
+
 def upsert_rows(
     session: Any,
     rows: Mapping[str, Iterable[dict[str, Any]]],
     *,
     source: str | None = None,
     licence: str | None = None,
+    actor: str | None = None,
+    stamp_verified: bool = True,
+    extra_keys: Collection[str] | None = None,
+    listed_children: ListedChildren | None = None,
+    counts: UpsertCounts | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Insert or update every row by id, parents first; returns rows written per table."""
+    """Insert or update every row by id, parents first; returns rows written per table.
+
+    ``actor``: audited mode (see the module docstring): stored rows are read, rows merged into
+    them, unchanged rows skipped, every change audited under ``actor``, ``listed_children``
+    retired when no longer listed, and ``counts`` filled. ``stamp_verified``: a row that gives
+    no ``last_verified`` gets today's date. ``progress(done, total)`` after each table.
+    """
     unknown = set(rows) - set(TABLE_ORDER)
     if unknown:
         raise KeyError(f"not directory tables: {sorted(unknown)}")
+    if actor is None and (listed_children or extra_keys is not None or counts is not None):
+        raise ValueError("listed_children, extra_keys and counts need an actor (audited mode)")
     materialised = {t: [dict(r) for r in rows[t]] for t in TABLE_ORDER if t in rows}
     _derive_free(materialised)
     dialect = session.get_bind().dialect.name
@@ -178,10 +396,14 @@ def upsert_rows(
     else:
         from sqlalchemy.dialects.sqlite import insert
     now = utcnow()
-    today = now.date()
-    counts: dict[str, int] = {}
+    today = now.date() if stamp_verified else None
+    written: dict[str, int] = {}
+    counts = counts if counts is not None else UpsertCounts()
+    audit: list[dict[str, Any]] = []
+    existing: dict[str, set[str]] = {}
+    done, total = 0, sum(len(r) for r in materialised.values())
     bind = session.get_bind()
-    big = dialect == "sqlite" and sum(len(r) for r in materialised.values()) > 20_000
+    big = dialect == "sqlite" and total > 20_000
     if big:
         # a bulk write touches index pages all over the file: give it a page cache to match
         # (up to 256 MiB, taken only as needed), then the connection's usual size again
@@ -190,27 +412,60 @@ def upsert_rows(
     for table, table_rows in materialised.items():
         if not table_rows:
             continue
-        names, prepared = _prepare(table, table_rows, source, licence, now, today)
-        if table not in _SELF_REFERENCING:
-            # in key order, the primary-key b-tree grows at its end instead of splitting pages
-            # all over (random UUIDs); self-referencing tables keep parents first
-            prepared.sort(key=lambda t: t[0])
-        tab = MODELS[table].__table__
-        stmt = insert(tab).values({n: sa.bindparam(n) for n in names})
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["id"],
-            set_={n: stmt.excluded[n] for n in names if n not in {"id", "created_at"}},
-        )
-        if dialect == "sqlite":
-            _sqlite_executemany(session, bind.dialect, tab, stmt, names, prepared)
-        else:
-            for start in range(0, len(prepared), _BATCH):
-                chunk = [dict(zip(names, t, strict=True)) for t in prepared[start : start + _BATCH]]
-                session.execute(stmt, chunk)
-        counts[table] = len(prepared)
+        done += len(table_rows)
+        if actor is not None:
+            table_rows, existing[table] = _merge_stored(
+                session,
+                table,
+                table_rows,
+                source=source,
+                licence=licence,
+                actor=actor,
+                extra_keys=extra_keys,
+                now=now,
+                counts=counts,
+                audit=audit,
+            )
+        if table_rows:
+            names, prepared = _prepare(table, table_rows, source, licence, now, today)
+            if table not in _SELF_REFERENCING:
+                # in key order, the primary-key b-tree grows at its end instead of splitting
+                # pages all over (random UUIDs); self-referencing tables keep parents first
+                prepared.sort(key=lambda t: t[0])
+            tab = MODELS[table].__table__
+            stmt = insert(tab).values({n: sa.bindparam(n) for n in names})
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["id"],
+                set_={n: stmt.excluded[n] for n in names if n not in {"id", "created_at"}},
+            )
+            if dialect == "sqlite":
+                _sqlite_executemany(session, bind.dialect, tab, stmt, names, prepared)
+            else:
+                for start in range(0, len(prepared), _BATCH):
+                    chunk = [
+                        dict(zip(names, t, strict=True)) for t in prepared[start : start + _BATCH]
+                    ]
+                    session.execute(stmt, chunk)
+            written[table] = len(prepared)
+        if progress is not None:
+            progress(done, total)
+    if actor is not None:
+        if listed_children:
+            _retire_unlisted(
+                session,
+                listed_children,
+                existing,
+                actor=actor,
+                now=now,
+                counts=counts,
+                audit=audit,
+            )
+        if audit:
+            audit_table: Any = schema.AuditEntry.__table__  # Core: one plain executemany
+            session.execute(sa.insert(audit_table), audit)
     if big:
         session.execute(sa.text(f"PRAGMA cache_size={int(old_cache or -2000)}"))
-    return counts
+    return written
 
 
 def _sqlite_executemany(
@@ -265,4 +520,15 @@ def retire_missing(session: Any, table: str, source: str, keep_ids: set[str]) ->
     return len(ids)
 
 
-__all__ = ["MODELS", "NAMESPACE", "TABLE_ORDER", "retire_missing", "stable_id", "upsert_rows"]
+__all__ = [
+    "MODELS",
+    "NAMESPACE",
+    "TABLE_ORDER",
+    "ListedChildren",
+    "UpsertCounts",
+    "comparable",
+    "existing_rows",
+    "retire_missing",
+    "stable_id",
+    "upsert_rows",
+]
