@@ -1,8 +1,8 @@
 """The /openreferral feed under load: ``strengthmap serve`` vs ``datasette`` on the same SQLite file.
 
 N synthetic ORUK services (100,000; quick: 5,000) within about 3 km of New Wortley are imported with
-``import_oruk`` (its rate is recorded too). ``strengthmap serve`` (uvicorn, one process) and
-``datasette`` (one process) each serve the file on a random free port on 127.0.0.1; a load
+``import_oruk`` (its rate is recorded too). ``strengthmap serve`` (uvicorn; two workers for the
+target, one for the comparison) and ``datasette`` (one process) each serve the file on a random free port on 127.0.0.1; a load
 generator in a second process (asyncio + httpx, 16 connections, bounded count and time) measures
 requests per second for:
 
@@ -198,14 +198,22 @@ def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
         yield record("oruk_import_rate", n / import_s, "records/s", services=n)
 
         env = {**os.environ, "STRENGTHMAP_DATABASE_URL": f"sqlite:///{db}"}
-        ours_port, peer_port = _free_port(), _free_port()
+        ours_port, ours1_port, peer_port = _free_port(), _free_port(), _free_port()
         bin_dir = Path(sys.executable).parent
-        ours = subprocess.Popen(
-            [str(bin_dir / "strengthmap"), "serve", "--no-load", "--port", str(ours_port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+
+        def serve(port: int, workers: int) -> subprocess.Popen[bytes]:
+            args = ["serve", "--no-load", "--workers", str(workers), "--port", str(port)]
+            return subprocess.Popen(
+                [str(bin_dir / "strengthmap"), *args],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+
+        # the target is for the machine (2 cores: one worker per core); the comparison with
+        # datasette, which serves from one process, uses one worker too
+        ours = serve(ours_port, 2)
+        ours1 = serve(ours1_port, 1)
         # datasette does not detect an FTS5 table declared with content='service'; name it
         meta = Path(tmp) / "metadata.json"
         meta.write_text(
@@ -239,9 +247,14 @@ def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
             base = f"http://127.0.0.1:{ours_port}/openreferral/services"
             peer_base = f"http://127.0.0.1:{peer_port}/{db.stem}/service.json"
             _wait(f"http://127.0.0.1:{ours_port}/openreferral/", ours)
+            _wait(f"http://127.0.0.1:{ours1_port}/openreferral/", ours1)
             _wait(f"http://127.0.0.1:{peer_port}/{db.stem}.json", peer)
             full_url = str(httpx.URL(base, params=FULL_QUERY))
-            text_url = str(httpx.URL(base, params={"text": "lunch"}))
+            text_url = str(
+                httpx.URL(
+                    f"http://127.0.0.1:{ours1_port}/openreferral/services", params={"text": "lunch"}
+                )
+            )
             peer_url = str(
                 httpx.URL(peer_base, params={"_search": "lunch", "_size": 50, "_shape": "objects"})
             )
@@ -257,7 +270,7 @@ def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
             got_text = _loadgen(text_url, count, limit_s)
             got_peer = _loadgen(peer_url, count, limit_s)
         finally:
-            for proc in (ours, peer):
+            for proc in (ours, ours1, peer):
                 proc.terminate()
                 try:
                     proc.wait(timeout=10)
@@ -273,6 +286,7 @@ def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
             requests=got_full["requests"],
             errors=got_full["errors"],
             target=300,
+            workers=2,
         )
         yield record(
             "openreferral_services_text_rps",
@@ -286,6 +300,7 @@ def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
             peer_p95_ms=round(got_peer["p95_ms"], 2),
             ratio=round(got_text["rps"] / got_peer["rps"], 3) if got_peer["rps"] else None,
             errors=got_text["errors"] + got_peer["errors"],
+            workers=1,
         )
 
 
