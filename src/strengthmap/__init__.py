@@ -2,7 +2,21 @@
 
 "What's strong, not what's wrong": community assets, need (IMD, life expectancy) beside them,
 the inequality along a journey, and where to go and look.
+
+Example:
+    >>> import strengthmap as sm
+    >>> store = sm.open_store("sqlite://")
+    >>> sm.search_services(store, sm.ServiceQuery(text="lunch")).total
+    0
+
+The domain functions are imported on first use, so ``import strengthmap`` stays quick for the
+CLI (pandas, matplotlib and shapely load only when a function that needs them is called).
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from strengthmap.errors import (
     ConfigError,
@@ -17,15 +31,61 @@ from strengthmap.storage import Store, open_store
 
 __version__ = "0.1.0"
 
+#: public name -> the module that defines it (imported lazily)
+_LAZY = {
+    "AreaIndex": "strengthmap.geography",
+    "ServiceQuery": "strengthmap.directory.search",
+    "area_profile": "strengthmap.areas",
+    "contrasts": "strengthmap.geography",
+    "create_app": "strengthmap.api",
+    "export": "strengthmap.directory.export",
+    "import_file": "strengthmap.directory.imports",
+    "import_oruk": "strengthmap.directory.oruk",
+    "life_table": "strengthmap.indicators",
+    "load_data_dir": "strengthmap.sources",
+    "neighbours": "strengthmap.geography",
+    "profile_route": "strengthmap.routes",
+    "resolve_postcode": "strengthmap.areas",
+    "route_chart": "strengthmap.charts",
+    "search_services": "strengthmap.directory.search",
+    "validate_oruk": "strengthmap.directory.oruk",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'strengthmap' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "AreaIndex",
     "ConfigError",
     "Conflict",
     "Forbidden",
     "InputError",
     "NotFound",
+    "ServiceQuery",
     "Settings",
     "Store",
     "StrengthmapError",
     "__version__",
+    "area_profile",
+    "contrasts",
+    "create_app",
+    "export",
+    "import_file",
+    "import_oruk",
+    "life_table",
+    "load_data_dir",
+    "neighbours",
     "open_store",
+    "profile_route",
+    "resolve_postcode",
+    "route_chart",
+    "search_services",
+    "validate_oruk",
 ]
