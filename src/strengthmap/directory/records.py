@@ -256,6 +256,8 @@ def _merge_stored(
     ones dropped) and the ids that were in the store before, with an audit entry per change."""
     old = existing_rows(session, table, [r["id"] for r in rows])
     out: list[dict[str, Any]] = []
+    created: dict[str | None, dict[str, Any]] = {}  # one "changes" object per source
+    new = 0
     for row in rows:
         rid = row["id"]
         if row.get("source") is None:
@@ -265,14 +267,17 @@ def _merge_stored(
         prev = old.get(rid)
         if prev is None:
             out.append(row)
-            counts.created[table] += 1
+            new += 1
+            src = row["source"]
+            if src not in created:
+                created[src] = {"source": [None, src]}
             audit.append(
                 {
                     "actor": actor,
                     "action": "create",
                     "entity": table,
                     "entity_id": rid,
-                    "changes": {"source": [None, row["source"]]},
+                    "changes": created[src],
                     "at": now,
                 }
             )
@@ -290,6 +295,8 @@ def _merge_stored(
             if col in _BOOKKEEPING:
                 continue
             before = prev[col]
+            if before is value or (type(before) is type(value) and before == value):
+                continue  # the common case, unchanged; anything else is compared as below
             if col == "geometry":
                 if not _same_geometry(value, before):
                     changes[col] = [None, None]
@@ -312,6 +319,8 @@ def _merge_stored(
                 "at": now,
             }
         )
+    if new:
+        counts.created[table] += new
     return out, set(old)
 
 
@@ -461,11 +470,24 @@ def upsert_rows(
                 audit=audit,
             )
         if audit:
-            audit_table: Any = schema.AuditEntry.__table__  # Core: one plain executemany
-            session.execute(sa.insert(audit_table), audit)
+            _write_audit(session, dialect, audit)
     if big:
         session.execute(sa.text(f"PRAGMA cache_size={int(old_cache or -2000)}"))
     return written
+
+
+def _write_audit(session: Any, dialect: str, audit: list[dict[str, Any]]) -> None:
+    """The audit entries in one executemany (SQLite through the driver, as the rows are)."""
+    tab: Any = schema.AuditEntry.__table__
+    if dialect != "sqlite":
+        session.execute(sa.insert(tab), audit)
+        return
+    names = ["actor", "action", "entity", "entity_id", "changes", "at"]
+    stmt = sa.insert(tab).values({n: sa.bindparam(n) for n in names})
+    rows = [
+        [a["actor"], a["action"], a["entity"], a["entity_id"], a["changes"], a["at"]] for a in audit
+    ]
+    _sqlite_executemany(session, session.get_bind().dialect, tab, stmt, names, rows)
 
 
 def _sqlite_executemany(
@@ -486,21 +508,23 @@ def _sqlite_executemany(
         if proc is None:
             continue
         cache: dict[Any, Any] = {}  # the same date, timestamp or flag is processed once
+        same: dict[int, Any] = {}  # and the same dict or list object (JSON) once, by identity
         for p in params:
             v = p[pos]
             if v is None:
                 continue  # None stays SQL NULL (never the JSON text 'null')
+            if type(v) is dict or type(v) is list:  # unhashable; alive until the end of the call
+                key = id(v)
+                if key not in same:
+                    same[key] = proc(v)
+                p[pos] = same[key]
+                continue
             try:
                 p[pos] = cache[v]
             except KeyError:
                 p[pos] = cache[v] = proc(v)
-            except TypeError:  # unhashable (a dict or list for a JSON column)
-                p[pos] = proc(v)
-    cursor = session.connection().connection.driver_connection.cursor()
-    try:
-        cursor.executemany(str(compiled), params)
-    finally:
-        cursor.close()
+    # the driver's executemany, through SQLAlchemy only so that its cursor events still fire
+    session.connection().exec_driver_sql(str(compiled), [tuple(p) for p in params])
 
 
 def retire_missing(session: Any, table: str, source: str, keep_ids: set[str]) -> int:

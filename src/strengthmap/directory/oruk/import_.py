@@ -118,14 +118,15 @@ def _rows(
     for ent, group in by_entity.items():
         spec = ENTITIES[ent]
         mapped = {f.col for f in spec.fields} | {c for item in group.values() for c in item.sets}
-        cleared = mapped - {f.col for f in spec.fields if f.default is not None} - {"abcd_kind"}
+        cleared = dict.fromkeys(
+            mapped - {f.col for f in spec.fields if f.default is not None} - {"abcd_kind"}
+        )
         ordered = (
             _parents_first(group) if ent in ("organization", "taxonomy_term") else group.items()
         )
         out = []
         for _rid, item in ordered:
-            row: dict[str, Any] = dict.fromkeys(cleared)
-            row.update(item.row)
+            row: dict[str, Any] = {**cleared, **item.row}
             if ent == "service" and "cost_options" in item.data:
                 row["free"] = _free(item.data["cost_options"])
             if ent == "service" and row.get("assured_date") is not None:
