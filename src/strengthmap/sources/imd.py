@@ -16,8 +16,10 @@ Columns are mapped by name, so any of these layouts is read:
 * the Leeds joined IoD2019 file of ``shared/data/imd`` (``lsoa11cd, imd_rank, ...``).
 
 The release is told from the LSOA code column (2011 codes: IoD2019; 2021 codes: IoD2025) and
-checked against the release expected; ranks must run within 1..n of that release (32,844 LSOAs
-in 2019, 33,755 in 2025), deciles 1..10. Ranks and deciles are stored as published: a subset
+checked against the release expected; in the official layouts every year their column names
+carry is checked too (``Local Authority District code (2019)``, populations ``mid 2015``), so an
+IoD2015 file, on the same 2011 LSOAs as IoD2019, is refused. Ranks must run within 1..n of that
+release (32,844 LSOAs in 2019, 33,755 in 2025), deciles 1..10. Ranks and deciles are stored as published: a subset
 (one city) is never re-ranked (see docs/methods/imd.md).
 """
 
@@ -52,6 +54,17 @@ from strengthmap.storage.schema.geo import IMD_DOMAINS
 N_AREAS = {2019: 32844, 2025: 33755}
 #: The LSOA vintage each release is published on.
 LSOA_VINTAGE = {2019: 2011, 2025: 2021}
+
+#: The years in the official column names of each release: ``LSOA code (<lsoa>)``,
+#: ``Local Authority District code|name (<lad>)`` and the population denominators ``mid <pop>``
+#: (IoD2019 File 6/7: ``Total population: mid 2015 (excluding prisoners)``; IoD2025 File 7:
+#: ``Total population: mid 2022``). IoD2015 is listed only to be recognised and refused.
+OFFICIAL_YEARS = {
+    2015: {"lsoa": "2011", "lad": "2013", "pop": "2012"},
+    2019: {"lsoa": "2011", "lad": "2019", "pop": "2015"},
+    2025: {"lsoa": "2021", "lad": "2024", "pop": "2022"},
+}
+_YEAR_IN = {"lsoa": r"\((\d{4})\)", "lad": r"\((\d{4})\)", "pop": r"\bmid[ -]?(\d{4})\b"}
 
 _OFFICIAL_DOMAIN = {
     "imd": r"index of multiple deprivation \(imd\)",
@@ -171,6 +184,29 @@ def _map_columns(columns: list[str]) -> tuple[str, int | None, dict[str, str]]:
     return "unknown", None, mapping
 
 
+def _check_official_years(mapping: dict[str, str], release: int, file: str) -> None:
+    """Refuse an official file whose column names carry another release's years, naming the
+    first such column (the LSOA code, then the local authority, then the populations)."""
+    expected = OFFICIAL_YEARS[release]
+    keys = [("lsoa", "code"), ("lad", "lad_code"), ("lad", "lad_name")]
+    keys += [("pop", k) for k in POP_COLUMNS]
+    for kind, key in keys:
+        col = mapping.get(key)
+        found = re.search(_YEAR_IN[kind], col, flags=re.IGNORECASE) if col else None
+        if col is None or found is None or found.group(1) == expected[kind]:
+            continue
+        year = found.group(1)
+        others = [f"IoD{r}" for r, years in OFFICIAL_YEARS.items() if years[kind] == year]
+        raise InputError(
+            f"column {col!r} says {year}: this is a file of "
+            f"{' or '.join(others) or 'another release'}, but IoD{release} was expected "
+            f"(its column says {expected[kind]}): releases are kept apart and never mixed",
+            file=file,
+            row=1,
+            field=col,
+        )
+
+
 def read_imd(
     path: Path,
     *,
@@ -198,6 +234,8 @@ def read_imd(
             field=str(frame.columns[0]),
         )
     code_col = mapping["code"]
+    if layout == "official":
+        _check_official_years(mapping, release, file)
     if found_release is not None and found_release != release:
         raise InputError(
             f"this is an IoD{found_release} file (LSOA {LSOA_VINTAGE[found_release]} codes in "
@@ -356,6 +394,7 @@ def load_imd(
 __all__ = [
     "LSOA_VINTAGE",
     "N_AREAS",
+    "OFFICIAL_YEARS",
     "ImdTable",
     "combine_imd",
     "load_imd",
