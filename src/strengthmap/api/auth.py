@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from strengthmap import accounts
 from strengthmap.accounts import ANONYMOUS, User
@@ -41,7 +44,10 @@ router = APIRouter(tags=["accounts"])
 
 
 def _is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+    return (
+        request.scope.get("scheme") == "https"
+        or request.headers.get("x-forwarded-proto") == "https"
+    )
 
 
 def _bearer(request: Request) -> str | None:
@@ -54,60 +60,89 @@ def _bearer(request: Request) -> str | None:
 def install(app: FastAPI) -> None:
     """Add the middleware that resolves the user, gives every browser a CSRF nonce and sets
     security headers (a strict Content-Security-Policy: scripts only from this site)."""
+    app.add_middleware(AuthMiddleware)
 
-    @app.middleware("http")
-    async def _auth_middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+
+@lru_cache(maxsize=16)
+def _security_headers(tile_url: str | None) -> tuple[tuple[bytes, bytes], ...]:
+    """The security headers for a site whose map tiles come from ``tile_url`` (computed once)."""
+    img_src = "'self' data: blob:"
+    if tile_url:
+        parts = urlsplit(tile_url.replace("{s}", "a"))
+        if parts.scheme and parts.netloc:
+            host = parts.netloc.replace("a.", "*.", 1) if "{s}" in tile_url else parts.netloc
+            img_src += f" {parts.scheme}://{host}"
+    csp = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        f"img-src {img_src}; connect-src 'self'; font-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+    return (
+        (b"content-security-policy", csp.encode("latin-1")),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+    )
+
+
+def _csrf_cookie_header(nonce: str, secure: bool) -> tuple[bytes, bytes]:
+    """The ``Set-Cookie`` header giving a browser its CSRF nonce (as ``Response.set_cookie``)."""
+    holder = Response()
+    holder.set_cookie(CSRF_COOKIE, nonce, httponly=True, samesite="strict", secure=secure, path="/")
+    return next((k, v) for k, v in holder.raw_headers if k == b"set-cookie")
+
+
+class AuthMiddleware:
+    """Pure ASGI middleware (no ``BaseHTTPMiddleware`` task and stream per request): sets
+    ``request.state.user`` / ``via_token`` / ``csrf_nonce`` / ``csrf_token``, gives a browser
+    without one a CSRF nonce cookie and adds the security headers the response lacks. The
+    session store is only read when the request carries a session cookie."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         settings: Settings = request.app.state.settings
         store: Store = request.app.state.store
-        nonce = request.cookies.get(CSRF_COOKIE)
+        cookies = request.cookies
+        nonce = cookies.get(CSRF_COOKIE)
         new_nonce = None
         if not nonce or len(nonce) > 100:
             nonce = new_nonce = accounts.new_csrf_nonce()
-        request.state.csrf_nonce = nonce
-        request.state.csrf_token = accounts.csrf_token(settings.secret_key, nonce)
+        state = request.state
+        state.csrf_nonce = nonce
+        state.csrf_token = accounts.csrf_token(settings.secret_key, nonce)
         user: User = ANONYMOUS
         bearer = _bearer(request)
-        request.state.via_token = False
+        state.via_token = False
         if bearer and settings.api_token and hmac.compare_digest(bearer, settings.api_token):
             user = API_TOKEN_USER
-            request.state.via_token = True
-        elif not request.url.path.startswith("/static/"):
-            found = accounts.session_user(store, request.cookies.get(SESSION_COOKIE))
-            if found is not None:
-                user = found
-        request.state.user = user
-        response = await call_next(request)
-        if new_nonce is not None:
-            response.set_cookie(
-                CSRF_COOKIE,
-                new_nonce,
-                httponly=True,
-                samesite="strict",
-                secure=_is_https(request),
-                path="/",
-            )
-        img_src = "'self' data: blob:"
-        if settings.tile_url:
-            parts = urlsplit(settings.tile_url.replace("{s}", "a"))
-            if parts.scheme and parts.netloc:
-                host = (
-                    parts.netloc.replace("a.", "*.", 1)
-                    if "{s}" in settings.tile_url
-                    else parts.netloc
-                )
-                img_src += f" {parts.scheme}://{host}"
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            f"img-src {img_src}; connect-src 'self'; font-src 'self'; object-src 'none'; "
-            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
+            state.via_token = True
+        elif not scope["path"].startswith("/static/"):
+            token = cookies.get(SESSION_COOKIE)
+            if token:  # no cookie, no session: skip the store (and the thread it needs)
+                found = await run_in_threadpool(accounts.session_user, store, token)
+                if found is not None:
+                    user = found
+        state.user = user
+        extra = _security_headers(settings.tile_url)
+        cookie = _csrf_cookie_header(new_nonce, _is_https(request)) if new_nonce else None
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {k.lower() for k, _ in headers}
+                if cookie is not None:
+                    headers.append(cookie)
+                headers.extend((k, v) for k, v in extra if k not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def current_user(request: Request) -> User:
@@ -232,6 +267,7 @@ __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "SESSION_COOKIE",
+    "AuthMiddleware",
     "csrf_protect",
     "current_user",
     "install",

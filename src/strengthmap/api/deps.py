@@ -1,4 +1,7 @@
-"""Dependencies shared by the routers: the store and the settings of the running app."""
+"""Dependencies shared by the routers: the store and the settings of the running app.
+
+Both are ``async``: they only read ``app.state``, so FastAPI calls them on the event loop
+instead of handing each one to a worker thread."""
 
 from __future__ import annotations
 
@@ -8,13 +11,13 @@ from strengthmap.settings import Settings
 from strengthmap.storage import Store
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store = request.app.state.store
     assert isinstance(store, Store)
     return store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings = request.app.state.settings
     assert isinstance(settings, Settings)
     return settings

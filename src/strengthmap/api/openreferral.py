@@ -194,7 +194,7 @@ def _service_query(
     )
 
 
-def _filters(
+async def _filters(
     text: str | None = Query(None, description="Full text search (name and description)."),
     search: str | None = Query(
         None, description="Full text search (the HSDS name of ``text``; either may be used)."
@@ -257,7 +257,7 @@ def _filtered(f: dict[str, Any]) -> bool:
     operation_id="getAPIMetaInformation",
     summary="Information about this API and its relationship with HSDS.",
 )
-def api_info(request: Request) -> JSONResponse:
+async def api_info(request: Request) -> JSONResponse:
     """The ORUK version, the profile's URL and where this API's OpenAPI document is."""
     return _json(
         {
@@ -474,7 +474,7 @@ def get_location(id: str, store: Store = Depends(get_store)) -> JSONResponse:
 
 
 @router.options("/{path:path}", include_in_schema=False)
-def preflight(path: str) -> Response:
+async def preflight(path: str) -> Response:
     """CORS preflight for any feed path."""
     return Response(status_code=204)
 
@@ -482,7 +482,7 @@ def preflight(path: str) -> Response:
 @router.api_route(
     "/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
 )
-def not_in_feed(path: str, request: Request) -> Response:
+async def not_in_feed(path: str, request: Request) -> Response:
     """Anything else under /openreferral: a JSON 404 (or 405 for writes), with the CORS header."""
     if request.method != "GET":
         return JSONResponse(

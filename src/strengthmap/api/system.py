@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from strengthmap.api.deps import get_store
 from strengthmap.storage import Store, schema
@@ -14,9 +15,14 @@ router = APIRouter(prefix="/api", tags=["system"])
 
 
 @router.get("/health")
-def health(store: Store = Depends(get_store)) -> dict[str, Any]:
-    """Liveness and the store's backend and schema revision."""
-    return {"status": "ok", "backend": store.dialect, "revision": store.current_revision()}
+async def health(request: Request, store: Store = Depends(get_store)) -> dict[str, Any]:
+    """Liveness and the store's backend and schema revision (read from the store once, on the
+    first call: a health check every few seconds should not open an Alembic context each time)."""
+    state = request.app.state
+    revision = getattr(state, "schema_revision", None)
+    if revision is None:
+        revision = state.schema_revision = await run_in_threadpool(store.current_revision)
+    return {"status": "ok", "backend": store.dialect, "revision": revision}
 
 
 @router.get("/datasets")

@@ -19,9 +19,11 @@ expands each service's schedules (``strengthmap.directory.schedules.open_at``).
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -164,37 +166,78 @@ def _fts5_query(text: str) -> str:
     return " ".join(f'"{w}"' for w in words)
 
 
-def resolve_terms(session: Any, terms: Sequence[str]) -> list[set[str]]:
-    """Each given term (id, code or name) -> the set of its id and its narrower terms' ids."""
-    rows = session.execute(
-        sa.select(
-            schema.TaxonomyTerm.id,
-            schema.TaxonomyTerm.code,
-            schema.TaxonomyTerm.name,
-            schema.TaxonomyTerm.parent_id,
-        )
-    ).all()
-    children: dict[str, list[str]] = {}
-    for r in rows:
-        if r.parent_id:
-            children.setdefault(r.parent_id, []).append(r.id)
-    out: list[set[str]] = []
-    for term in terms:
+class _TermIndex:
+    """The taxonomy terms of one store, indexed for ``resolve_terms``: each lower-cased id,
+    code and name -> the ids it names, and each term -> its narrower terms."""
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self.by_key: dict[str, set[str]] = {}
+        self.children: dict[str, list[str]] = {}
+        for term_id, code, name, parent_id in rows:
+            for key in {term_id.lower(), (code or "").lower(), name.lower()} - {""}:
+                self.by_key.setdefault(key, set()).add(term_id)
+            if parent_id:
+                self.children.setdefault(parent_id, []).append(term_id)
+        self.closures: dict[str, frozenset[str]] = {}
+
+    def closure(self, term: str) -> frozenset[str] | None:
+        """The ids ``term`` names and their narrower terms' ids (None when it names none)."""
         key = term.strip().lower()
-        found = {
-            r.id
-            for r in rows
-            if r.id.lower() == key or (r.code or "").lower() == key or r.name.lower() == key
-        }
+        done = self.closures.get(key)
+        if done is not None:
+            return done
+        found = set(self.by_key.get(key, ()))
         if not found:
-            raise NotFound(f"no taxonomy term with id, code or name {term!r}")
+            return None
         stack = list(found)
         while stack:
-            for child in children.get(stack.pop(), []):
+            for child in self.children.get(stack.pop(), []):
                 if child not in found:
                     found.add(child)
                     stack.append(child)
-        out.append(found)
+        done = self.closures[key] = frozenset(found)
+        return done
+
+
+#: Per store: (fingerprint of the taxonomy_term table, its index). The fingerprint (row count
+#: and latest ``updated_at``; every write path stamps ``updated_at``) is read on each search, so
+#: a term written by any process (another worker, the CLI) is seen by the next search.
+_TERM_INDEXES: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], _TermIndex]] = (
+    weakref.WeakKeyDictionary()
+)
+_TERM_FINGERPRINT = sa.select(
+    sa.func.count(), sa.func.max(schema.TaxonomyTerm.updated_at)
+).select_from(schema.TaxonomyTerm)
+_TERM_ROWS = sa.select(
+    schema.TaxonomyTerm.id,
+    schema.TaxonomyTerm.code,
+    schema.TaxonomyTerm.name,
+    schema.TaxonomyTerm.parent_id,
+)
+
+
+def _term_index(session: Any) -> _TermIndex:
+    """The store's term index, rebuilt only when the ``taxonomy_term`` table has changed."""
+    bind = session.get_bind()
+    owner = bind.engine if hasattr(bind, "engine") else bind
+    fingerprint = tuple(session.execute(_TERM_FINGERPRINT).one())
+    cached = _TERM_INDEXES.get(owner)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    index = _TermIndex(session.execute(_TERM_ROWS).all())
+    _TERM_INDEXES[owner] = (fingerprint, index)
+    return index
+
+
+def resolve_terms(session: Any, terms: Sequence[str]) -> list[set[str]]:
+    """Each given term (id, code or name) -> the set of its id and its narrower terms' ids."""
+    index = _term_index(session)
+    out: list[set[str]] = []
+    for term in terms:
+        found = index.closure(term)
+        if found is None:
+            raise NotFound(f"no taxonomy term with id, code or name {term!r}")
+        out.append(set(found))
     return out
 
 
@@ -370,6 +413,16 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=16)
+def _bm25_counts_statement(n_words: int) -> Any:
+    """``SELECT max(rowid), df(q0), df(q1), ...`` over ``service`` and ``service_fts``."""
+    dfs = "".join(
+        f", (SELECT count(*) FROM service_fts WHERE service_fts MATCH :q{i})"
+        for i in range(n_words)
+    )
+    return sa.text(f"SELECT (SELECT max(rowid) FROM service){dfs}")
+
+
 def _bm25(
     session: Any, hits: list[ServiceHit], text: str, k1: float = 1.2, b: float = 0.75
 ) -> None:
@@ -380,13 +433,13 @@ def _bm25(
     count per query word) and term frequencies from the hits' own text.
     """
     words = list(dict.fromkeys(re.findall(r"\w+", text.lower())))
-    n_docs = session.execute(sa.text("SELECT max(rowid) FROM service")).scalar() or 1
+    # the document count and every word's document frequency in one round trip
+    counts = session.execute(
+        _bm25_counts_statement(len(words)), {f"q{i}": f'"{w}"' for i, w in enumerate(words)}
+    ).one()
+    n_docs = counts[0] or 1
     idf = {}
-    for w in words:
-        df = session.execute(
-            sa.text("SELECT count(*) FROM service_fts WHERE service_fts MATCH :q"),
-            {"q": f'"{w}"'},
-        ).scalar_one()
+    for w, df in zip(words, counts[1:], strict=True):
         idf[_stem(w)] = float(np.log(1 + (n_docs - df + 0.5) / (df + 0.5)))
     docs = []
     for h in hits:
@@ -486,41 +539,64 @@ def _services_serving_area(session: Any, code: str) -> set[str]:
     }
 
 
-def _open_filter(session: Any, hits: list[ServiceHit], query: ServiceQuery) -> list[ServiceHit]:
-    """Keep the hits with a schedule session overlapping the day and time window."""
-    assert query.day is not None
+_SCHEDULE_COLUMNS = (
+    "freq", "interval", "byday", "bymonthday", "dtstart", "valid_from", "valid_to", "until",
+    "count", "wkst", "rrule", "exdates", "opens_at", "closes_at", "timezone",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _schedules_statement() -> Any:
+    """The live schedules of the services ``:ids`` (their own and their locations'), built once:
+    one expanding parameter, so SQLAlchemy compiles it once for every chunk size."""
     sched = schema.Schedule.__table__
     sal = schema.ServiceAtLocation.__table__
-    by_service: dict[str, list[Any]] = {}
+    ids: Any = sa.bindparam("ids", expanding=True)
+    cols = [sched.c[name] for name in _SCHEDULE_COLUMNS]
+    direct = sa.select(sched.c.service_id.label("sid"), *cols).where(
+        sched.c.service_id.in_(ids), sched.c.retired_at.is_(None)
+    )
+    via = (
+        sa.select(sal.c.service_id.label("sid"), *cols)
+        .select_from(sched.join(sal, sal.c.id == sched.c.service_at_location_id))
+        .where(sal.c.service_id.in_(ids), sched.c.retired_at.is_(None))
+    )
+    return sa.union_all(direct, via)
+
+
+def _open_filter(session: Any, hits: list[ServiceHit], query: ServiceQuery) -> list[ServiceHit]:
+    """Keep the hits with a schedule session overlapping the day and time window.
+
+    Services often share a timetable (every Wednesday 12:00-14:00), so each distinct schedule
+    is expanded once per search.
+    """
+    day = query.day
+    assert day is not None
+    by_service: dict[str, list[tuple[Any, ...]]] = {}
     ids = [h.service_id for h in hits]
-    cols = [
-        sched.c.freq, sched.c.interval, sched.c.byday, sched.c.bymonthday, sched.c.dtstart,
-        sched.c.valid_from, sched.c.valid_to, sched.c.until, sched.c.count, sched.c.wkst,
-        sched.c.rrule, sched.c.exdates, sched.c.opens_at, sched.c.closes_at, sched.c.timezone,
-    ]  # fmt: skip
+    stmt = _schedules_statement()
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        direct = sa.select(sched.c.service_id.label("sid"), *cols).where(
-            sched.c.service_id.in_(chunk), sched.c.retired_at.is_(None)
-        )
-        via = (
-            sa.select(sal.c.service_id.label("sid"), *cols)
-            .select_from(sched.join(sal, sal.c.id == sched.c.service_at_location_id))
-            .where(sal.c.service_id.in_(chunk), sched.c.retired_at.is_(None))
-        )
-        for r in session.execute(sa.union_all(direct, via)):
-            by_service.setdefault(r.sid, []).append(dict(r._mapping))
-    return [
-        h
-        for h in hits
-        if open_at(
-            by_service.get(h.service_id, []),
-            query.day,
-            query.start_time,
-            query.end_time,
-            today=query.today,
-        )
-    ]
+        for sid, *values in session.execute(stmt, {"ids": ids[start : start + 500]}):
+            by_service.setdefault(sid, []).append(
+                tuple(tuple(v) if isinstance(v, list) else v for v in values)
+            )
+    answers: dict[tuple[Any, ...], bool] = {}
+
+    def runs(row: tuple[Any, ...]) -> bool:
+        answer = answers.get(row)
+        if answer is None:
+            answer = answers[row] = open_at(
+                [dict(zip(_SCHEDULE_COLUMNS, row, strict=True))],
+                day,
+                query.start_time,
+                query.end_time,
+                today=query.today,
+            )
+        return answer
+
+    # open_at(schedules) is "any of the schedules is open", so each row is asked on its own
+    kept = [h for h in hits if any(runs(row) for row in by_service.get(h.service_id, ()))]
+    return kept
 
 
 def parse_near(store: Store, value: str) -> tuple[float, float]:
