@@ -43,6 +43,8 @@ TERMS = ("food", "social connection", "mental health", "money advice", "housing"
 WORDS = ("lunch", "breakfast", "drop-in", "wellbeing", "group", "club", "advice", "walk",
          "café", "support", "garden", "choir", "craft", "library", "sports", "youth")  # fmt: skip
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+#: Untimed requests on each load-generator connection before timing starts.
+WARMUP_PER_CONNECTION = 5
 FULL_QUERY = {
     "text": "lunch",
     "taxonomy_term_id": "food",
@@ -154,7 +156,8 @@ async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reque
 
 async def _load(url: str, count: int, concurrency: int, limit_s: float) -> dict[str, Any]:
     """``count`` GETs of ``url`` over ``concurrency`` keep-alive connections (at most
-    ``limit_s`` seconds). A raw asyncio HTTP/1.1 client: httpx's client costs about 2 ms of
+    ``limit_s`` seconds), timed after ``WARMUP_PER_CONNECTION`` untimed GETs on each (a server
+    worker's first requests fill its statement caches and connection pool). A raw asyncio HTTP/1.1 client: httpx's client costs about 2 ms of
     CPU per request, which on 2 cores is taken from the servers being measured."""
     from urllib.parse import urlsplit
 
@@ -173,7 +176,11 @@ async def _load(url: str, count: int, concurrency: int, limit_s: float) -> dict[
         nonlocal next_i, errors
         reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
         try:
-            await _get(reader, writer, request)  # warm up this connection
+            for _ in range(WARMUP_PER_CONNECTION):  # steady state: statement caches, pools
+                await _get(reader, writer, request)
+            ready.append(1)
+            if len(ready) == concurrency:
+                start.set()
             await start.wait()
             while next_i < count and time.monotonic() < deadline:
                 next_i += 1
@@ -186,11 +193,12 @@ async def _load(url: str, count: int, concurrency: int, limit_s: float) -> dict[
             writer.close()
 
     start = asyncio.Event()
+    ready: list[int] = []
     tasks = [asyncio.create_task(worker()) for _ in range(concurrency)]
-    await asyncio.sleep(0.5)  # every connection open and warmed
+    started = asyncio.create_task(start.wait())  # every connection open and warmed up
+    await asyncio.wait([started, *tasks], return_when=asyncio.FIRST_COMPLETED)
     t0 = time.perf_counter()
-    start.set()
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*tasks)  # raises at once if a connection failed while warming up
     wall = time.perf_counter() - t0
     latencies.sort()
     n = len(latencies)
@@ -220,7 +228,7 @@ def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
     from strengthmap.storage import open_store
 
     n = 5_000 if quick else 100_000
-    count = 300 if quick else 3_000
+    count = 1_000 if quick else 3_000
     limit_s = 30.0 if quick else 60.0
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "feed.sqlite"
