@@ -263,3 +263,37 @@ def test_retired_locations_are_not_used(store: Store) -> None:
     assert "Money advice" not in _names(store, near=NEW_WORTLEY, radius_m=1000)
     page = search_services(store, ServiceQuery(text="advice", near=NEW_WORTLEY))
     assert page.items[0].distance_m is None  # still listed, with no place to measure to
+
+
+def test_term_lookup_follows_new_and_renamed_terms(store: Store) -> None:
+    """The term index is cached per store; writing terms (here through other sessions, as
+    another worker or the CLI would) must show in the very next search."""
+    ids = _load(store)
+    with pytest.raises(NotFound):
+        _names(store, taxonomy_term_ids=["nature"])  # fills the cache without the term
+    with store.transaction() as s:
+        nature = schema.TaxonomyTerm(code="nature", name="Wild places")
+        s.add(nature)
+        s.flush()
+        s.add(
+            schema.Attribute(
+                link_id=ids["Money advice"], link_type="service", taxonomy_term_id=nature.id
+            )
+        )
+        nature_id = nature.id
+    assert _names(store, taxonomy_term_ids=["nature"]) == {"Money advice"}
+    with store.transaction() as s:  # a narrower term under it, named like no other
+        s.add(schema.TaxonomyTerm(code="birds", name="Birdwatching", parent_id=nature_id))
+    with store.transaction() as s:
+        bird = s.query(schema.TaxonomyTerm).filter_by(code="birds").one()
+        s.add(
+            schema.Attribute(
+                link_id=ids["Toddler group"], link_type="service", taxonomy_term_id=bird.id
+            )
+        )
+    assert _names(store, taxonomy_term_ids=["WILD PLACES"]) == {"Money advice", "Toddler group"}
+    with store.transaction() as s:  # renamed: the old code no longer names it
+        s.get(schema.TaxonomyTerm, nature_id).code = "outdoors"  # type: ignore[union-attr]  # exists: added above
+    assert _names(store, taxonomy_term_ids=["outdoors"]) == {"Money advice", "Toddler group"}
+    with pytest.raises(NotFound):
+        _names(store, taxonomy_term_ids=["nature"])
