@@ -244,16 +244,17 @@ async def _load(urls: list[str], count: int, concurrency: int, limit_s: float) -
     latencies: list[float] = []
     errors = 0
     next_i = 0
-    deadline = time.monotonic() + limit_s
+    deadline = float("inf")  # set when timing starts: the warm-up is not counted in it
 
     async def worker(k: int) -> None:
-        nonlocal next_i, errors
+        nonlocal next_i, errors, deadline
         conn = _Connection(parts.hostname or "127.0.0.1", parts.port or 80)
         try:
             for j in range(WARMUP_PER_CONNECTION):  # steady state: statement caches, pools
                 await conn.get(requests[(k * WARMUP_PER_CONNECTION + j) % len(requests)])
             ready.append(1)
             if len(ready) == concurrency:
+                deadline = time.monotonic() + limit_s
                 start.set()
             await start.wait()
             while next_i < count and time.monotonic() < deadline:
