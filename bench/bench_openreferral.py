@@ -415,7 +415,7 @@ def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
         import_s = time.perf_counter() - t0
         _checkpoint(store)
         store.close()
-        yield record("oruk_import_rate", n / import_s, "records/s", services=n)
+        yield record("openreferral_dense_import_rate", n / import_s, "services/s", services=n)
 
         ours_port, ours1_port, peer_port = _free_port(), _free_port(), _free_port()
         # two workers (one per core) for the dense run; the comparison with datasette, which

@@ -38,7 +38,9 @@ def serve(
             err_console.print(
                 f"No data found in {settings.data_dir}.\n"
                 "Get the Leeds open data with:  strengthmap data download --place Leeds\n"
-                "or point STRENGTHMAP_DATA_DIR (or --data) at a folder laid out like it.\n"
+                "(the Leeds extracts come from a mirror of the data folder: add --base-url URL;\n"
+                "see docs/data-sources.md), or point STRENGTHMAP_DATA_DIR (or --data) at a\n"
+                "folder laid out like it.\n"
                 "Starting with an empty store."
             )
         else:
