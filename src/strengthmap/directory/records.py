@@ -527,23 +527,6 @@ def _sqlite_executemany(
     session.connection().exec_driver_sql(str(compiled), [tuple(p) for p in params])
 
 
-def retire_missing(session: Any, table: str, source: str, keep_ids: set[str]) -> int:
-    """Retire (never delete) rows of ``source`` in ``table`` that a fresh import no longer has."""
-    tab = MODELS[table].__table__
-    ids = [
-        r[0]
-        for r in session.execute(
-            sa.select(tab.c.id).where(tab.c.source == source, tab.c.retired_at.is_(None))
-        )
-        if r[0] not in keep_ids
-    ]
-    for start in range(0, len(ids), 500):
-        session.execute(
-            sa.update(tab).where(tab.c.id.in_(ids[start : start + 500])).values(retired_at=utcnow())
-        )
-    return len(ids)
-
-
 __all__ = [
     "MODELS",
     "NAMESPACE",
@@ -552,7 +535,6 @@ __all__ = [
     "UpsertCounts",
     "comparable",
     "existing_rows",
-    "retire_missing",
     "stable_id",
     "upsert_rows",
 ]
