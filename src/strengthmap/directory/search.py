@@ -18,6 +18,7 @@ expands each service's schedules (``strengthmap.directory.schedules.open_at``).
 
 from __future__ import annotations
 
+import json
 import re
 import weakref
 from collections.abc import Sequence
@@ -32,6 +33,7 @@ from pyproj import Geod
 from shapely import points as _points
 from shapely.prepared import prep
 
+from strengthmap.directory import candidates
 from strengthmap.directory.schedules import open_at, parse_day, parse_time
 from strengthmap.errors import InputError, NotFound
 from strengthmap.storage import Store, schema
@@ -241,11 +243,13 @@ def resolve_terms(session: Any, terms: Sequence[str]) -> list[set[str]]:
     return out
 
 
-def search_services(store: Store, query: ServiceQuery) -> SearchPage:
+def search_services(store: Store, query: ServiceQuery, *, prefilter: bool = True) -> SearchPage:
     """The services matching every filter of ``query``, best first, one page of them.
 
     Order: by text relevance when ``text`` is given, else by distance when ``near`` is given,
-    else by name.
+    else by name. On SQLite the box, text and term filters come from in-memory candidate sets
+    (``strengthmap.directory.candidates``); ``prefilter=False`` asks the same questions in SQL
+    alone (the answers are the same; tests and benchmarks compare the two).
     """
     query.validate()
     svc = schema.Service.__table__
@@ -270,9 +274,47 @@ def search_services(store: Store, query: ServiceQuery) -> SearchPage:
             )
         if query.free is not None:
             conds.append(_free_clause(svc) if query.free else sa.not_(_free_clause(svc)))
-        if query.taxonomy_term_ids:
+        term_sets = (
+            [frozenset(ids) for ids in resolve_terms(session, query.taxonomy_term_ids)]
+            if query.taxonomy_term_ids
+            else []
+        )
+        box = (
+            _box(query.near[0], query.near[1], query.radius_m)
+            if query.near is not None and query.radius_m is not None
+            else None
+        )
+        area_geom = None
+        if query.area_code:
+            area_geom = _area_geometry(session, query.area_code)
+        score_col: Any = sa.null()
+        from_: Any = svc
+        if (
+            prefilter
+            and (box is not None or query.text or term_sets)
+            and candidates.available(session)
+        ):
+            # SQLite: the box, text and term filters from the in-memory candidate sets
+            found = candidates.narrow(
+                session,
+                box=box,
+                fts_query=_fts5_query(query.text) if query.text else None,
+                term_ids=term_sets,
+            )
+            if not len(found):
+                return SearchPage([], 0, query.page, query.per_page)
+            conds.append(
+                sa.literal_column("service.rowid").in_(
+                    sa.text("SELECT value FROM json_each(:candidates)").bindparams(
+                        candidates=json.dumps(found.tolist())
+                    )
+                )
+            )
+            box_in_sql, text_in_sql = None, None
+        else:
+            box_in_sql, text_in_sql = box, query.text
             attr = schema.Attribute.__table__
-            for ids in resolve_terms(session, query.taxonomy_term_ids):
+            for ids in term_sets:
                 # "+" keeps SQLite on the link_id index (a common term has thousands of rows)
                 term_col: Any = (
                     attr.c.taxonomy_term_id
@@ -280,16 +322,13 @@ def search_services(store: Store, query: ServiceQuery) -> SearchPage:
                     else sa.literal_column("+attribute.taxonomy_term_id")
                 )
                 conds.append(
-                    sa.exists().where(attr.c.link_id == svc.c.id, term_col.in_(sorted(ids)))
+                    sa.exists().where(
+                        attr.c.link_id == svc.c.id,
+                        attr.c.retired_at.is_(None),
+                        term_col.in_(sorted(ids)),
+                    )
                 )
-        score_col: Any = sa.null()
-        from_: Any = svc
-        box = (
-            _box(query.near[0], query.near[1], query.radius_m)
-            if query.near is not None and query.radius_m is not None
-            else None
-        )
-        if box is not None and not store.is_postgis:
+        if box_in_sql is not None and not store.is_postgis:
             # SQLite: the R*Tree (migration 0003) finds the services with a location in the box
             rtree = (
                 sa.text(
@@ -300,33 +339,32 @@ def search_services(store: Store, query: ServiceQuery) -> SearchPage:
                     "AND r.min_lon <= :maxx AND r.max_lon >= :minx "
                     "AND r.min_lat <= :maxy AND r.max_lat >= :miny"
                 )
-                .bindparams(minx=box[0], miny=box[1], maxx=box[2], maxy=box[3])
+                .bindparams(
+                    minx=box_in_sql[0], miny=box_in_sql[1], maxx=box_in_sql[2], maxy=box_in_sql[3]
+                )
                 .columns(service_id=sa.String)
             )
             conds.append(svc.c.id.in_(rtree))
-        elif box is not None:
+        elif box_in_sql is not None:
             # PostgreSQL: the b-tree indexes on latitude and longitude (a location written
             # without a geometry is still found)
-            conds.append(loc.c.longitude.between(box[0], box[2]))
-            conds.append(loc.c.latitude.between(box[1], box[3]))
-        if query.text:
+            conds.append(loc.c.longitude.between(box_in_sql[0], box_in_sql[2]))
+            conds.append(loc.c.latitude.between(box_in_sql[1], box_in_sql[3]))
+        if text_in_sql:
             if store.is_postgis:
-                tsq = sa.func.plainto_tsquery("english", query.text)
+                tsq = sa.func.plainto_tsquery("english", text_in_sql)
                 tsv: Any = sa.literal_column(PG_TSVECTOR)
                 conds.append(tsv.op("@@")(tsq))
                 score_col = sa.func.ts_rank(tsv, tsq)
             else:
                 matches = sa.text(
                     "SELECT rowid FROM service_fts WHERE service_fts MATCH :fts_query"
-                ).bindparams(fts_query=_fts5_query(query.text))
+                ).bindparams(fts_query=_fts5_query(text_in_sql))
                 # with a box, the box drives the join ("+" keeps SQLite from starting at FTS)
                 rowid: Any = sa.literal_column(
-                    "+service.rowid" if box is not None else "service.rowid"
+                    "+service.rowid" if box_in_sql is not None else "service.rowid"
                 )
                 conds.append(rowid.in_(matches))
-        area_geom = None
-        if query.area_code:
-            area_geom = _area_geometry(session, query.area_code)
         from_ = from_.outerjoin(
             sal, sa.and_(sal.c.service_id == svc.c.id, sal.c.retired_at.is_(None))
         ).outerjoin(loc, sa.and_(loc.c.id == sal.c.location_id, loc.c.retired_at.is_(None)))

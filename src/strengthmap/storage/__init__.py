@@ -122,8 +122,9 @@ def include_object_for(dialect: str) -> Any:
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
         if type_ == "index" and name and name.endswith("_gist"):
             return dialect == "postgresql"
-        # the directory's full-text and spatial indexes (migrations 0002, 0003) are not models
-        if name and name.startswith(("service_fts", "location_rtree")):
+        # the directory's full-text and spatial indexes and its version counter (migrations
+        # 0002-0004, SQLite) are not models
+        if name and name.startswith(("service_fts", "location_rtree", "directory_version")):
             return False
         # PostGIS's own table is not ours to manage
         return not (type_ == "table" and name == "spatial_ref_sys")

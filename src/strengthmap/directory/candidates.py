@@ -1,0 +1,203 @@
+"""In-memory candidate sets for directory search on SQLite, kept per process and per version.
+
+``search_services`` narrows a query to the services that can match before it runs its SQL: those
+with a live location in the query's bounding box, those whose name or description matches the
+text (FTS5, the same ``MATCH`` as before), those tagged with a taxonomy term or a narrower one.
+Each set is computed once and kept in memory as a sorted array of ``service.rowid``; a search
+intersects the sets it needs (microseconds) and the SQL then reads only those services, where
+it used to join the whole location index and materialise every full-text match on each request.
+
+The sets are valid for one *directory version*: the counter in ``directory_version`` (migration
+0004) that triggers bump on every insert, update and delete of ``service``, ``location``,
+``service_at_location`` and ``attribute``, in the writer's own transaction and whatever process
+writes. A search reads the counter in the same read transaction (snapshot) as everything else
+and drops every set computed for another version, so a write by any process is seen by the next
+search; a set is built from the snapshot whose version it is filed under. Writes elsewhere in
+the store (bookings, stories) leave the sets alone.
+
+The exact tests stay where they were: distances on the ellipsoid and areas in
+``search._collapse``, retirement, kind, ages and cost in the SQL. PostgreSQL answers the same
+filters with its own indexes (GiST, GIN) and does not use this module.
+
+Example:
+    >>> from strengthmap.storage import open_store
+    >>> store = open_store("sqlite://")
+    >>> with store.session() as session:
+    ...     found = narrow(session, box=(-1.6, 53.7, -1.5, 53.8))
+    >>> found.tolist()
+    []
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+#: At most this many text and term sets per process (each at most one int64 per service).
+MAX_SETS = 256
+
+_VERSION_SQL = "SELECT n FROM directory_version WHERE id = 1"
+_POINTS_SQL = (
+    "SELECT l.latitude, l.longitude, s.rowid FROM service_at_location sal "
+    "JOIN location l ON l.id = sal.location_id "
+    "JOIN service s ON s.id = sal.service_id "
+    "WHERE sal.retired_at IS NULL AND l.retired_at IS NULL "
+    "AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL"
+)
+_TEXT_SQL = "SELECT rowid FROM service_fts WHERE service_fts MATCH ?"
+_EMPTY = np.zeros(0, np.int64)
+
+
+class _Points:
+    """Every live (service, location) pair with a point, sorted by latitude."""
+
+    def __init__(self, rows: Sequence[tuple[float, float, int]]) -> None:
+        table = np.array(rows, dtype=float).reshape(-1, 3)
+        order = np.argsort(table[:, 0], kind="stable")
+        self.lat = np.ascontiguousarray(table[order, 0])
+        self.lon = np.ascontiguousarray(table[order, 1])
+        self.rowid = table[order, 2].astype(np.int64)
+
+    def in_box(self, box: tuple[float, float, float, float]) -> np.ndarray:
+        """The sorted distinct service rowids with a point in (min lon, min lat, max lon, max
+        lat), edges included."""
+        minx, miny, maxx, maxy = box
+        i0 = int(np.searchsorted(self.lat, miny, "left"))
+        i1 = int(np.searchsorted(self.lat, maxy, "right"))
+        lon = self.lon[i0:i1]
+        return np.unique(self.rowid[i0:i1][(lon >= minx) & (lon <= maxx)])
+
+
+class _Sets:
+    """The candidate sets of one store at one directory version."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.points: _Points | None = None
+        self.keyed: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], build: Callable[[], np.ndarray]) -> np.ndarray:
+        with self.lock:
+            found = self.keyed.get(key)
+            if found is not None:
+                self.keyed.move_to_end(key)
+                return found
+        made = build()  # outside the lock: two threads may build the same set, both right
+        with self.lock:
+            self.keyed[key] = made
+            while len(self.keyed) > MAX_SETS:
+                self.keyed.popitem(last=False)
+        return made
+
+
+#: Per engine (one per store): the sets of the latest version seen.
+_SETS: weakref.WeakKeyDictionary[Any, _Sets] = weakref.WeakKeyDictionary()
+#: Per engine: whether its schema has ``directory_version`` (checked once per process).
+_VERSIONED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _engine(session: Any) -> Any:
+    bind = session.get_bind()
+    return bind.engine if hasattr(bind, "engine") else bind
+
+
+def available(session: Any) -> bool:
+    """True when the session's store keeps a directory version (SQLite after migration 0004)."""
+    engine = _engine(session)
+    if engine.dialect.name != "sqlite":
+        return False
+    known = _VERSIONED.get(engine)
+    if known is None:
+        known = _VERSIONED[engine] = (
+            session.connection()
+            .exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'directory_version'"
+            )
+            .first()
+            is not None
+        )
+    return known
+
+
+def _sets(session: Any) -> _Sets:
+    """The current sets of the session's store, the version read in the session's transaction."""
+    engine = _engine(session)
+    version = int(session.connection().exec_driver_sql(_VERSION_SQL).scalar_one())
+    sets = _SETS.get(engine)
+    if sets is None or sets.version != version:
+        sets = _SETS[engine] = _Sets(version)
+    return sets
+
+
+def _rows(session: Any, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    return list(session.connection().exec_driver_sql(sql, params).all())
+
+
+def narrow(
+    session: Any,
+    *,
+    box: tuple[float, float, float, float] | None = None,
+    fts_query: str | None = None,
+    term_ids: Sequence[frozenset[str]] = (),
+) -> np.ndarray:
+    """The sorted ``service.rowid`` values that pass every given prefilter (AND).
+
+    ``box``: a live location of the service (through a live ``service_at_location``) lies in
+    the box; ``fts_query``: an FTS5 query (``search._fts5_query``) matches the service's name or
+    description; each of ``term_ids``: a live attribute of the service names one of the ids.
+    Retired services are not removed here (the caller's SQL does that). At least one prefilter
+    must be given. Raises ``RuntimeError`` when the store keeps no directory version.
+    """
+    if box is None and fts_query is None and not term_ids:
+        raise ValueError("narrow() needs a box, a text or a term")
+    if not available(session):
+        raise RuntimeError(
+            "this store keeps no directory version (SQLite: `strengthmap db upgrade`)"
+        )
+    sets = _sets(session)
+    parts: list[np.ndarray] = []
+    if fts_query is not None:
+        parts.append(sets.get(("text", fts_query), lambda: _text_set(session, fts_query)))
+    for ids in term_ids:
+        key = ("terms", ids)
+        parts.append(sets.get(key, lambda ids=ids: _term_set(session, ids)))  # type: ignore[misc]
+    if box is not None:
+        points = sets.points
+        if points is None:
+            points = sets.points = _Points(
+                [(float(a), float(b), int(c)) for a, b, c in _rows(session, _POINTS_SQL)]
+            )
+        parts.append(points.in_box(box))
+    parts.sort(key=len)  # intersect from the smallest
+    found = parts[0]
+    for other in parts[1:]:
+        if not len(found):
+            break
+        found = np.intersect1d(found, other, assume_unique=True)
+    return found
+
+
+def _text_set(session: Any, fts_query: str) -> np.ndarray:
+    rows = _rows(session, _TEXT_SQL, (fts_query,))
+    return np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows))) if rows else _EMPTY
+
+
+def _term_set(session: Any, ids: frozenset[str]) -> np.ndarray:
+    ordered = sorted(ids)
+    marks = ", ".join("?" * len(ordered))
+    rows = _rows(
+        session,
+        "SELECT s.rowid FROM attribute a JOIN service s ON s.id = a.link_id "
+        f"WHERE a.retired_at IS NULL AND a.taxonomy_term_id IN ({marks})",
+        tuple(ordered),
+    )
+    return np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows))) if rows else _EMPTY
+
+
+__all__ = ["MAX_SETS", "available", "narrow"]
