@@ -416,3 +416,47 @@ def test_fast_check_is_used_and_faults_still_come_from_jsonschema() -> None:
     good = {"id": SERVICE_ID, "name": "Lunch", "status": "active"}
     assert oruk._fast_check("service.json")(good)
     assert {f.path for f in oruk.validate_oruk({**good, "status": 3})} == {"$.status"}
+
+
+def test_free_flag_follows_one_rule_in_every_import(sqlite_store: Store) -> None:
+    """ORUK JSON, the tabular write path and the editor agree: free when every known amount is
+    0, not free when any option costs money, unknown without amounts."""
+    import uuid
+
+    from strengthmap.directory.records import upsert_rows
+
+    def uid(*parts: object) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(map(str, parts))))
+
+    cases: dict[str, tuple[list[float | None], bool | None]] = {
+        "free": ([0.0, 0.0], True),
+        "mixed": ([0.0, 5.0], False),
+        "unknown": ([None], None),
+    }
+    docs = [
+        {
+            "id": uid("oruk", name),
+            "name": name,
+            "status": "active",
+            "cost_options": [
+                {"id": uid("oruk", name, i), **({} if a is None else {"amount": a})}
+                for i, a in enumerate(amounts)
+            ],
+        }
+        for name, (amounts, _) in cases.items()
+    ]
+    oruk.import_oruk(sqlite_store, docs)
+    rows: dict[str, list[dict[str, Any]]] = {
+        "service": [{"id": uid("tab", name), "name": name} for name in cases],
+        "cost_option": [
+            {"id": uid("tab", name, i), "service_id": uid("tab", name), "amount": a}
+            for name, (amounts, _) in cases.items()
+            for i, a in enumerate(amounts)
+        ],
+    }
+    with sqlite_store.transaction() as s:
+        upsert_rows(s, rows, source="test", licence="CC0-1.0")
+    with sqlite_store.session() as s:
+        for way in ("oruk", "tab"):
+            got = {name: s.get(schema.Service, uid(way, name)).free for name in cases}  # type: ignore[union-attr]  # written above
+            assert got == {name: want for name, (_, want) in cases.items()}, way

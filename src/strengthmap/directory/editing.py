@@ -36,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from shapely.geometry import Point
 
+from strengthmap.directory.records import free_of_charge
 from strengthmap.errors import Conflict, InputError, NotFound
 from strengthmap.storage import Store, schema
 from strengthmap.storage.schema.base import utcnow
@@ -188,7 +189,7 @@ def _derive_free(session: Any, service_id: str | None) -> None:
             schema.CostOption.amount.is_not(None),
         )
     ).all()
-    service.free = None if not amounts else all(a == 0 for a in amounts)
+    service.free = free_of_charge(amounts)
 
 
 def _plain(v: Any) -> Any:

@@ -192,15 +192,24 @@ def _point_on_earth(lon: Any, lat: Any) -> bytes | None:
     return _point_wkb(lon, lat)
 
 
+def free_of_charge(amounts: Iterable[Any]) -> bool | None:
+    """The one rule for a service's ``free`` flag from its cost options' amounts: free when
+    every known amount is 0, not free when any is above 0, unknown (None) when no amount is known.
+
+    >>> free_of_charge([0, 0.0]), free_of_charge([0, 2.5]), free_of_charge([None]), free_of_charge([])
+    (True, False, None, None)
+    """
+    known = [a for a in amounts if a is not None]
+    return None if not known else all(a == 0 for a in known)
+
+
 def _derive_free(rows: dict[str, list[dict[str, Any]]]) -> None:
     amounts: dict[str, list[float | None]] = {}
     for co in rows.get("cost_option", []):
         amounts.setdefault(co["service_id"], []).append(co.get("amount"))
     for svc in rows.get("service", []):
         if svc.get("free") is None and svc["id"] in amounts:
-            known = [a for a in amounts[svc["id"]] if a is not None]
-            if known:
-                svc["free"] = all(a == 0 for a in known)
+            svc["free"] = free_of_charge(amounts[svc["id"]])
 
 
 def comparable(v: Any) -> Any:
@@ -535,6 +544,7 @@ __all__ = [
     "UpsertCounts",
     "comparable",
     "existing_rows",
+    "free_of_charge",
     "stable_id",
     "upsert_rows",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 
 from strengthmap.directory.oruk.mapping import _EXTRA_FIELDS, _EXTRA_POS, _EXTRA_RAW, ENTITIES
 from strengthmap.directory.oruk.validate import _collect, _Item, _reference_faults
-from strengthmap.directory.records import UpsertCounts, upsert_rows
+from strengthmap.directory.records import UpsertCounts, free_of_charge, upsert_rows
 from strengthmap.errors import ValidationFailed
 from strengthmap.storage import Store
 
@@ -177,11 +177,10 @@ def _parents_first(group: dict[str, _Item]) -> list[tuple[str, _Item]]:
 
 
 def _free(cost_options: Any) -> bool | None:
-    """Free of charge: some cost option costs nothing (None when no options are given)."""
-    if not isinstance(cost_options, list) or not cost_options:
+    """Free of charge by ``records.free_of_charge`` (every known amount 0; None when unknown)."""
+    if not isinstance(cost_options, list):
         return None
-    amounts = [c.get("amount") for c in cost_options if isinstance(c, dict)]
-    return any(a == 0 for a in amounts)
+    return free_of_charge(c.get("amount") for c in cost_options if isinstance(c, dict))
 
 
 __all__ = ["ImportReport", "import_oruk"]
