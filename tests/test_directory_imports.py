@@ -232,3 +232,57 @@ def test_oruk_json_goes_through_import_oruk(sqlite_store: Store, tmp_path: Path)
         import_file(sqlite_store, ORUK_CSV.parent / "service_full.json")
     assert "latitude" in str(e.value)
     assert _count(sqlite_store, schema.Service) == 1
+
+
+def test_a_newer_extract_retires_what_vanished_and_restores_what_returns(
+    store: Store, data_dir: Path, tmp_path: Path
+) -> None:
+    """ODS and OSM files are whole datasets: a row gone from the newer file retires its records
+    (never deletes them; other sources untouched); a row that comes back is live again."""
+    ods_file = data_dir / "assets" / "leeds_gp_and_prescribing_sites_epraccur_2025-05.csv"
+    osm_file = data_dir / "assets" / "leeds_central_osm_community_pois_2022.geojson"
+    import_file(store, osm_file, source="osm_community_pois")
+    first = import_file(store, ods_file, source="ods_epraccur")
+    assert first.retired == {}
+    with ods_file.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    gone = next(r for r in rows if r["prescribing_setting"] == "4" and r["lat"])
+    newer = tmp_path / ods_file.name
+    with newer.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(r for r in rows if r is not gone)
+
+    def live(source: str) -> int:
+        return _count(
+            store,
+            schema.Service,
+            schema.Service.source == source,
+            schema.Service.retired_at.is_(None),
+        )
+
+    osm_live, total = live("osm_community_pois"), _count(store, schema.Service)
+    kept = import_file(store, newer, source="ods_epraccur", keep_vanished=True)
+    assert kept.retired == {} and live("ods_epraccur") == len(rows)
+    summary = import_file(store, newer, source="ods_epraccur")
+    assert summary.retired["service"] == 1 and summary.retired["location"] == 1
+    assert live("ods_epraccur") == len(rows) - 1
+    assert live("osm_community_pois") == osm_live  # another source: untouched
+    assert _count(store, schema.Service) == total  # nothing deleted
+    with store.session() as s:
+        svc = s.scalars(
+            sa.select(schema.Service).where(
+                schema.Service.source == "ods_epraccur", schema.Service.retired_at.is_not(None)
+            )
+        ).one()
+        assert gone["org_code"] in (svc.source_ref or "")
+        audited = s.scalars(
+            sa.select(schema.AuditEntry).where(
+                schema.AuditEntry.entity_id == svc.id, schema.AuditEntry.action == "retire"
+            )
+        ).all()
+        assert len(audited) == 1
+    found = search_services(store, ServiceQuery(taxonomy_term_ids=["gp-practice"], per_page=1000))
+    assert svc.id not in {h.service_id for h in found.items}
+    again = import_file(store, ods_file, source="ods_epraccur")  # it is back upstream
+    assert again.retired == {} and live("ods_epraccur") == len(rows)

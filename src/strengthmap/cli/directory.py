@@ -31,6 +31,12 @@ def import_(
         None, "--format", help=f"One of {', '.join(FORMATS)} (detected when not given)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    keep_vanished: bool = typer.Option(
+        False,
+        "--keep-vanished",
+        help="osm, ods: keep the records of the same source that this file no longer holds "
+        "(by default a newer extract retires them; nothing is ever deleted).",
+    ),
 ) -> None:
     """Import a directory file, all or nothing, upserting by id (``import_file``)."""
     store = state(ctx).store()
@@ -48,15 +54,20 @@ def import_(
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        summary = import_file(store, file, format, actor="cli", progress=progress)
+        summary = import_file(
+            store, file, format, actor="cli", progress=progress, keep_vanished=keep_vanished
+        )
     if as_json:
         print_json(summary.to_dict())
         return
     table = Table(title=f"{summary.file} ({summary.format}, licence {summary.licence or '-'})")
     table.add_column("table")
     table.add_column("rows written", justify="right")
-    for name, n in summary.written.items():
-        table.add_row(name, f"{n:,}")
+    table.add_column("retired", justify="right")
+    for name in dict.fromkeys([*summary.written, *summary.retired]):
+        table.add_row(
+            name, f"{summary.written.get(name, 0):,}", f"{summary.retired.get(name, 0):,}"
+        )
     console.print(table)
     for note in summary.notes:
         console.print(note)

@@ -25,12 +25,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from strengthmap.directory.records import MODELS, TABLE_ORDER, upsert_rows
+from strengthmap.directory.records import MODELS, TABLE_ORDER, retire_vanished, upsert_rows
 from strengthmap.directory.taxonomy import install_default_taxonomy
 from strengthmap.errors import InputError
 from strengthmap.storage import Store, schema
 
 FORMATS = ("oruk-json", "oruk-csv", "osm", "ods", "template")
+#: Formats whose file is a publisher's whole dataset: what it no longer holds is retired.
+SNAPSHOT_FORMATS = frozenset({"osm", "ods"})
 
 #: ORUK tabular data package file names -> tables (the spec's examples use both spellings).
 ORUK_CSV_FILES = {
@@ -79,6 +81,7 @@ class ImportSummary:
     source: str
     licence: str | None
     written: dict[str, int] = field(default_factory=dict)
+    retired: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -92,6 +95,7 @@ class ImportSummary:
             "source": self.source,
             "licence": self.licence,
             "written": self.written,
+            "retired": self.retired,
             "notes": self.notes,
         }
 
@@ -146,23 +150,38 @@ def write_rows(
     licence: str | None,
     dataset: dict[str, Any] | None = None,
     actor: str = "cli",
-) -> dict[str, int]:
-    """One transaction: the default taxonomy, the dataset row, then every row (upsert by id)."""
+    snapshot: bool = False,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """One transaction: the default taxonomy, the dataset row, then every row (upsert by id).
+
+    ``snapshot``: the rows are the whole of ``source`` (a publisher's dataset), so its live rows
+    that they no longer hold are retired (``records.retire_vanished``). Returns the rows written
+    and the rows retired, per table."""
     with store.transaction() as session:
         install_default_taxonomy(store, session)
         if dataset is not None:
             session.merge(schema.Dataset(**dataset))
         written = upsert_rows(session, rows, source=source, licence=licence)
+        retired = (
+            retire_vanished(
+                session,
+                source,
+                {table: {r["id"] for r in table_rows} for table, table_rows in rows.items()},
+                actor=actor,
+            )
+            if snapshot
+            else {}
+        )
         session.add(
             schema.AuditEntry(
                 actor=actor,
                 action="import",
                 entity="dataset",
                 entity_id=source[:36],
-                changes={"written": written},
+                changes={"written": written, "retired": retired},
             )
         )
-    return written
+    return written, retired
 
 
 def import_file(
@@ -174,8 +193,12 @@ def import_file(
     source: str | None = None,
     licence: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_vanished: bool = False,
 ) -> ImportSummary:
-    """Check and import one file (or ORUK CSV folder) all-or-nothing; see the module docstring."""
+    """Check and import one file (or ORUK CSV folder) all-or-nothing; see the module docstring.
+
+    The OSM and ODS files are whole datasets: importing a newer one retires (never deletes) the
+    records of the same ``source`` that it no longer holds, unless ``keep_vanished``."""
     path = Path(path)
     if not path.exists():
         raise InputError("no such file", file=str(path))
@@ -246,7 +269,20 @@ def import_file(
         src, lic = source or f"oruk-csv:{path.name}"[:64], licence or None
         dataset = None
     summary = ImportSummary(str(path), fmt, src, lic)
-    summary.written = write_rows(store, rows, source=src, licence=lic, dataset=dataset, actor=actor)
+    summary.written, summary.retired = write_rows(
+        store,
+        rows,
+        source=src,
+        licence=lic,
+        dataset=dataset,
+        actor=actor,
+        snapshot=fmt in SNAPSHOT_FORMATS and not keep_vanished,
+    )
+    if summary.retired:
+        summary.notes.append(
+            "retired (no longer in this dataset): "
+            + ", ".join(f"{n} {table}" for table, n in summary.retired.items())
+        )
     if progress is not None:
         total = sum(summary.written.values())
         progress(total, total)
@@ -421,6 +457,7 @@ def _check_references(
 
 __all__ = [
     "FORMATS",
+    "SNAPSHOT_FORMATS",
     "ImportSummary",
     "detect_format",
     "import_file",

@@ -380,6 +380,57 @@ def _retire_unlisted(
         counts.retired[child_table] += len(stale)
 
 
+def retire_vanished(
+    session: Any,
+    source: str,
+    kept: Mapping[str, Collection[str]],
+    *,
+    actor: str,
+) -> dict[str, int]:
+    """A snapshot import's clean-up: every live row whose ``source`` is ``source`` and whose id is
+    not in ``kept[table]`` (the rows the new snapshot wrote) is retired, never deleted, with one
+    audit entry each. Returns rows retired per table.
+
+    For files that are a whole publisher's dataset (the OSM extract, the ODS list): what vanished
+    upstream leaves the directory (and the feed) but stays in the store and its history; a
+    record that comes back is restored by the next import (an upsert writes ``retired_at``).
+    Rows of other sources (the default taxonomy, other imports, the editor's) are never touched.
+    """
+    now = utcnow()
+    retired: dict[str, int] = {}
+    audit: list[dict[str, Any]] = []
+    for table in TABLE_ORDER:
+        tab = MODELS[table].__table__
+        if "source" not in tab.c or "retired_at" not in tab.c:
+            continue
+        keep = set(kept.get(table, ()))
+        live = session.execute(
+            sa.select(tab.c.id).where(tab.c.source == source, tab.c.retired_at.is_(None))
+        ).scalars()
+        stale = sorted(rid for rid in live if rid not in keep)
+        if not stale:
+            continue
+        session.execute(
+            sa.update(MODELS[table]),
+            [{"id": rid, "retired_at": now, "updated_at": now} for rid in stale],
+        )
+        retired[table] = len(stale)
+        audit.extend(
+            {
+                "actor": actor,
+                "action": "retire",
+                "entity": table,
+                "entity_id": rid,
+                "changes": {"retired_at": [None, now.isoformat()]},
+                "at": now,
+            }
+            for rid in stale
+        )
+    if audit:
+        session.execute(sa.insert(schema.AuditEntry), audit)
+    return retired
+
+
 def upsert_rows(
     session: Any,
     rows: Mapping[str, Iterable[dict[str, Any]]],
@@ -545,6 +596,7 @@ __all__ = [
     "comparable",
     "existing_rows",
     "free_of_charge",
+    "retire_vanished",
     "stable_id",
     "upsert_rows",
 ]

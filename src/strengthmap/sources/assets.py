@@ -51,6 +51,7 @@ def load_assets(
         report.rows_read = summary.services
         report.rows_written = sum(summary.written.values())
         report.notes.append(f"{summary.services} services, licence {summary.licence}")
+        report.notes.extend(summary.notes)
         reports.append(report)
     return reports
 
