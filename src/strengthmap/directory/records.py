@@ -10,12 +10,12 @@ Example:
     {'service': 1}
 
 Rows are plain dicts keyed by table name (``organization``, ``service``, ``location``, ...).
-Tables are written parent first, with ``INSERT ... ON CONFLICT (id) DO UPDATE`` (SQLite straight
-through the driver, PostgreSQL through SQLAlchemy Core), so running an import twice changes
-nothing. Every row gets the source and licence given unless it has its own; a column a row
+Tables are written parent first, with ``INSERT ... ON CONFLICT (id) DO UPDATE`` through
+``strengthmap.storage.bulk`` (which holds the backend specifics), so running an import twice
+changes nothing. Every row gets the source and licence given unless it has its own; a column a row
 leaves empty gets the column's default; a location with a longitude and latitude on Earth gets
-its point geometry; a service with cost options and no ``free`` flag gets one (free when every
-option costs nothing).
+its point geometry; a service with cost options and no ``free`` flag gets one
+(``free_of_charge``).
 
 Two ways to write, one code path:
 
@@ -32,7 +32,6 @@ Two ways to write, one code path:
 
 from __future__ import annotations
 
-import operator
 import struct
 import uuid
 from collections import defaultdict
@@ -44,7 +43,7 @@ from typing import Any
 import shapely
 import sqlalchemy as sa
 
-from strengthmap.storage import schema
+from strengthmap.storage import bulk, schema
 from strengthmap.storage.schema.base import utcnow
 
 #: Stable ids: ``uuid5(NAMESPACE, "<source>/<ref>")``, so re-importing a record updates it.
@@ -92,7 +91,6 @@ MODELS: dict[str, Any] = {
         schema.Attribute,
     )
 }
-_BATCH = 2000
 #: ids per ``IN (...)`` query (well below SQLite's 32,766 and PostgreSQL's 65,535 parameters)
 _IN_CHUNK = 10_000
 _WKB_POINT = struct.Struct("<BIdd")
@@ -458,12 +456,6 @@ def upsert_rows(
         raise ValueError("listed_children, extra_keys and counts need an actor (audited mode)")
     materialised = {t: [dict(r) for r in rows[t]] for t in TABLE_ORDER if t in rows}
     _derive_free(materialised)
-    dialect = session.get_bind().dialect.name
-    insert: Any
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     now = utcnow()
     today = now.date() if stamp_verified else None
     written: dict[str, int] = {}
@@ -471,19 +463,9 @@ def upsert_rows(
     audit: list[dict[str, Any]] = []
     existing: dict[str, set[str]] = {}
     done, total = 0, sum(len(r) for r in materialised.values())
-    bind = session.get_bind()
-    big = dialect == "sqlite" and total > 20_000
-    if big:
-        # a bulk write touches index pages all over the file: give it a page cache to match
-        # (up to 256 MiB, taken only as needed), then the connection's usual size again
-        old_cache = session.execute(sa.text("PRAGMA cache_size")).scalar()
-        session.execute(sa.text("PRAGMA cache_size=-262144"))
-    for table, table_rows in materialised.items():
-        if not table_rows:
-            continue
-        done += len(table_rows)
-        if actor is not None:
-            table_rows, existing[table] = _merge_stored(
+    with bulk.large_write(session, total):
+        for table, table_rows in materialised.items():
+            done = _write_table(
                 session,
                 table,
                 table_rows,
@@ -492,99 +474,82 @@ def upsert_rows(
                 actor=actor,
                 extra_keys=extra_keys,
                 now=now,
+                today=today,
                 counts=counts,
                 audit=audit,
+                existing=existing,
+                written=written,
+                done=done,
             )
-        if table_rows:
-            names, prepared = _prepare(table, table_rows, source, licence, now, today)
-            if table not in _SELF_REFERENCING:
-                # in key order, the primary-key b-tree grows at its end instead of splitting
-                # pages all over (random UUIDs); self-referencing tables keep parents first
-                prepared.sort(key=lambda t: t[0])
-            tab = MODELS[table].__table__
-            stmt = insert(tab).values({n: sa.bindparam(n) for n in names})
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["id"],
-                set_={n: stmt.excluded[n] for n in names if n not in {"id", "created_at"}},
-            )
-            if dialect == "sqlite":
-                _sqlite_executemany(session, bind.dialect, tab, stmt, names, prepared)
-            else:
-                for start in range(0, len(prepared), _BATCH):
-                    chunk = [
-                        dict(zip(names, t, strict=True)) for t in prepared[start : start + _BATCH]
-                    ]
-                    session.execute(stmt, chunk)
-            written[table] = len(prepared)
-        if progress is not None:
-            progress(done, total)
-    if actor is not None:
-        if listed_children:
-            _retire_unlisted(
-                session,
-                listed_children,
-                existing,
-                actor=actor,
-                now=now,
-                counts=counts,
-                audit=audit,
-            )
-        if audit:
-            _write_audit(session, dialect, audit)
-    if big:
-        session.execute(sa.text(f"PRAGMA cache_size={int(old_cache or -2000)}"))
+            if progress is not None and table_rows:
+                progress(done, total)
+        if actor is not None:
+            if listed_children:
+                _retire_unlisted(
+                    session,
+                    listed_children,
+                    existing,
+                    actor=actor,
+                    now=now,
+                    counts=counts,
+                    audit=audit,
+                )
+            if audit:
+                _write_audit(session, audit)
     return written
 
 
-def _write_audit(session: Any, dialect: str, audit: list[dict[str, Any]]) -> None:
-    """The audit entries in one executemany (SQLite through the driver, as the rows are)."""
-    tab: Any = schema.AuditEntry.__table__
-    if dialect != "sqlite":
-        session.execute(sa.insert(tab), audit)
-        return
+def _write_table(
+    session: Any,
+    table: str,
+    table_rows: list[dict[str, Any]],
+    *,
+    source: str | None,
+    licence: str | None,
+    actor: str | None,
+    extra_keys: Collection[str] | None,
+    now: datetime,
+    today: date | None,
+    counts: UpsertCounts,
+    audit: list[dict[str, Any]],
+    existing: dict[str, set[str]],
+    written: dict[str, int],
+    done: int,
+) -> int:
+    """One table of ``upsert_rows``; returns the rows done so far."""
+    if not table_rows:
+        return done
+    done += len(table_rows)
+    if actor is not None:
+        table_rows, existing[table] = _merge_stored(
+            session,
+            table,
+            table_rows,
+            source=source,
+            licence=licence,
+            actor=actor,
+            extra_keys=extra_keys,
+            now=now,
+            counts=counts,
+            audit=audit,
+        )
+    if table_rows:
+        names, prepared = _prepare(table, table_rows, source, licence, now, today)
+        if table not in _SELF_REFERENCING:
+            # in key order, the primary-key b-tree grows at its end instead of splitting
+            # pages all over (random UUIDs); self-referencing tables keep parents first
+            prepared.sort(key=lambda t: t[0])
+        bulk.upsert_many(session, MODELS[table].__table__, names, prepared)
+        written[table] = len(prepared)
+    return done
+
+
+def _write_audit(session: Any, audit: list[dict[str, Any]]) -> None:
+    """The audit entries in one bulk insert."""
     names = ["actor", "action", "entity", "entity_id", "changes", "at"]
-    stmt = sa.insert(tab).values({n: sa.bindparam(n) for n in names})
-    rows = [
-        [a["actor"], a["action"], a["entity"], a["entity_id"], a["changes"], a["at"]] for a in audit
-    ]
-    _sqlite_executemany(session, session.get_bind().dialect, tab, stmt, names, rows)
-
-
-def _sqlite_executemany(
-    session: Any, dialect: Any, tab: Any, stmt: Any, names: list[str], rows: list[list[Any]]
-) -> None:
-    """Bulk upsert on SQLite straight through the driver: the statement is compiled once and
-    each value goes through its column type's own bind processor (JSON, dates, WKB), exactly
-    as SQLAlchemy would do it, without building a parameter dict per row."""
-    compiled = stmt.compile(dialect=dialect)
-    order = [names.index(k) for k in compiled.positiontup]
-    procs = [tab.c[names[i]].type.dialect_impl(dialect).bind_processor(dialect) for i in order]
-    if order == list(range(len(names))):
-        params = rows  # already in the statement's order: processed in place
-    else:
-        getter = operator.itemgetter(*order)
-        params = [list(getter(row)) for row in rows]
-    for pos, proc in enumerate(procs):
-        if proc is None:
-            continue
-        cache: dict[Any, Any] = {}  # the same date, timestamp or flag is processed once
-        same: dict[int, Any] = {}  # and the same dict or list object (JSON) once, by identity
-        for p in params:
-            v = p[pos]
-            if v is None:
-                continue  # None stays SQL NULL (never the JSON text 'null')
-            if type(v) is dict or type(v) is list:  # unhashable; alive until the end of the call
-                key = id(v)
-                if key not in same:
-                    same[key] = proc(v)
-                p[pos] = same[key]
-                continue
-            try:
-                p[pos] = cache[v]
-            except KeyError:
-                p[pos] = cache[v] = proc(v)
-    # the driver's executemany, through SQLAlchemy only so that its cursor events still fire
-    session.connection().exec_driver_sql(str(compiled), [tuple(p) for p in params])
+    rows = [[a[n] for n in names] for a in audit]
+    table: Any = schema.AuditEntry.__table__
+    bulk.insert_many(session, table, names, rows)
 
 
 __all__ = [
