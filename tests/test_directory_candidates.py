@@ -124,6 +124,21 @@ def test_candidate_sets_answer_exactly_as_sql(sqlite_store: Store) -> None:
         assert fast == _answer(sqlite_store, query, prefilter=False), query
         nonempty += bool(fast)
     assert nonempty > 40  # the queries are not all empty
+    # pages: a text search ranked by the kept scores reads only its page's places; its pages
+    # are slices of the whole answer, on both paths
+    for text in ("lunch", "club advice", "garden"):
+        whole = _answer(sqlite_store, ServiceQuery(text=text, per_page=1000))
+        assert len(whole) > 14
+        for prefilter in (True, False):
+            for page in (1, 2, 3):
+                got = search_services(
+                    sqlite_store,
+                    ServiceQuery(text=text, page=page, per_page=7),
+                    prefilter=prefilter,
+                )
+                assert got.total == len(whole)
+                rows = [(h.service_id, h.distance_m, h.score, h.location_id) for h in got.items]
+                assert rows == whole[(page - 1) * 7 : page * 7], (text, page, prefilter)
 
 
 def _version(path: Path) -> int:

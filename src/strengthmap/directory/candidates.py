@@ -79,10 +79,10 @@ class _Sets:
     def __init__(self, version: int) -> None:
         self.version = version
         self.points: _Points | None = None
-        self.keyed: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
+        self.keyed: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], build: Callable[[], np.ndarray]) -> np.ndarray:
+    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
         with self.lock:
             found = self.keyed.get(key)
             if found is not None:
@@ -135,6 +135,17 @@ def _sets(session: Any) -> _Sets:
     return sets
 
 
+def cached(session: Any, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """``build()``, kept under ``key`` for the store's current directory version (at most
+    ``MAX_SETS`` values, least recently used dropped). For values computed from the directory
+    tables alone, such as text scores. Raises ``RuntimeError`` as ``narrow`` does."""
+    if not available(session):
+        raise RuntimeError(
+            "this store keeps no directory version (SQLite: `strengthmap db upgrade`)"
+        )
+    return _sets(session).get(key, build)
+
+
 def _rows(session: Any, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
     return list(session.connection().exec_driver_sql(sql, params).all())
 
@@ -183,6 +194,21 @@ def narrow(
     return found
 
 
+def live_services(session: Any) -> np.ndarray:
+    """The sorted rowids of the services that are not retired (kept like the other sets)."""
+    if not available(session):
+        raise RuntimeError(
+            "this store keeps no directory version (SQLite: `strengthmap db upgrade`)"
+        )
+
+    def build() -> np.ndarray:
+        rows = _rows(session, "SELECT rowid FROM service WHERE retired_at IS NULL ORDER BY rowid")
+        return np.fromiter((r[0] for r in rows), np.int64, len(rows))
+
+    found: np.ndarray = _sets(session).get(("live",), build)
+    return found
+
+
 def _text_set(session: Any, fts_query: str) -> np.ndarray:
     rows = _rows(session, _TEXT_SQL, (fts_query,))
     return np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows))) if rows else _EMPTY
@@ -200,4 +226,4 @@ def _term_set(session: Any, ids: frozenset[str]) -> np.ndarray:
     return np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows))) if rows else _EMPTY
 
 
-__all__ = ["MAX_SETS", "available", "narrow"]
+__all__ = ["MAX_SETS", "available", "cached", "live_services", "narrow"]

@@ -248,32 +248,14 @@ def search_services(store: Store, query: ServiceQuery, *, prefilter: bool = True
 
     Order: by text relevance when ``text`` is given, else by distance when ``near`` is given,
     else by name. On SQLite the box, text and term filters come from in-memory candidate sets
-    (``strengthmap.directory.candidates``); ``prefilter=False`` asks the same questions in SQL
-    alone (the answers are the same; tests and benchmarks compare the two).
+    and text scores are kept per directory version (``strengthmap.directory.candidates``);
+    ``prefilter=False`` asks the same questions in SQL alone and scores afresh (the answers are
+    the same; tests and benchmarks compare the two).
     """
     query.validate()
     svc = schema.Service.__table__
-    sal = schema.ServiceAtLocation.__table__
-    loc = schema.Location.__table__
     with store.session() as session:
-        conds: list[Any] = []
-        if not query.include_retired:
-            conds.append(svc.c.retired_at.is_(None))
-        if query.kind:
-            conds.append(svc.c.abcd_kind == query.kind)
-        if query.age is not None:
-            conds.append(sa.or_(svc.c.minimum_age.is_(None), svc.c.minimum_age <= query.age))
-            conds.append(sa.or_(svc.c.maximum_age.is_(None), svc.c.maximum_age >= query.age))
-        if query.minimum_age is not None:
-            conds.append(
-                sa.or_(svc.c.minimum_age.is_(None), svc.c.minimum_age <= query.minimum_age)
-            )
-        if query.maximum_age is not None:
-            conds.append(
-                sa.or_(svc.c.maximum_age.is_(None), svc.c.maximum_age >= query.maximum_age)
-            )
-        if query.free is not None:
-            conds.append(_free_clause(svc) if query.free else sa.not_(_free_clause(svc)))
+        conds = _service_conditions(svc, query)
         term_sets = (
             [frozenset(ids) for ids in resolve_terms(session, query.taxonomy_term_ids)]
             if query.taxonomy_term_ids
@@ -284,17 +266,19 @@ def search_services(store: Store, query: ServiceQuery, *, prefilter: bool = True
             if query.near is not None and query.radius_m is not None
             else None
         )
-        area_geom = None
-        if query.area_code:
-            area_geom = _area_geometry(session, query.area_code)
-        score_col: Any = sa.null()
-        from_: Any = svc
-        if (
-            prefilter
-            and (box is not None or query.text or term_sets)
-            and candidates.available(session)
-        ):
-            # SQLite: the box, text and term filters from the in-memory candidate sets
+        area_geom = _area_geometry(session, query.area_code) if query.area_code else None
+        keep_sets = not store.is_postgis and prefilter and candidates.available(session)
+        scores: TextScores | None = None
+        if query.text and not store.is_postgis:
+            text = query.text
+            scores = (
+                candidates.cached(
+                    session, ("scores", _fts5_query(text)), lambda: text_scores(session, text)
+                )
+                if keep_sets
+                else text_scores(session, text)
+            )
+        if keep_sets and (box is not None or query.text or term_sets):
             found = candidates.narrow(
                 session,
                 box=box,
@@ -310,101 +294,168 @@ def search_services(store: Store, query: ServiceQuery, *, prefilter: bool = True
                     )
                 )
             )
-            box_in_sql, text_in_sql = None, None
+            if (
+                scores is not None
+                and query.near is None
+                and area_geom is None
+                and query.day is None
+            ):
+                # ranked by text alone: only the page's services need their places read
+                live = (
+                    np.intersect1d(found, candidates.live_services(session), assume_unique=True)
+                    if _only_live(query)
+                    else None  # other conditions on the service row: asked in SQL
+                )
+                return _ranked_page(session, query, conds, scores, live)
         else:
-            box_in_sql, text_in_sql = box, query.text
-            attr = schema.Attribute.__table__
-            for ids in term_sets:
-                # "+" keeps SQLite on the link_id index (a common term has thousands of rows)
-                term_col: Any = (
-                    attr.c.taxonomy_term_id
-                    if store.is_postgis
-                    else sa.literal_column("+attribute.taxonomy_term_id")
-                )
-                conds.append(
-                    sa.exists().where(
-                        attr.c.link_id == svc.c.id,
-                        attr.c.retired_at.is_(None),
-                        term_col.in_(sorted(ids)),
-                    )
-                )
-        if box_in_sql is not None and not store.is_postgis:
-            # SQLite: the R*Tree (migration 0003) finds the services with a location in the box
-            rtree = (
-                sa.text(
-                    "SELECT sal.service_id FROM location_rtree r "
-                    "JOIN location l ON l.rowid = r.id "
-                    "JOIN service_at_location sal ON sal.location_id = l.id "
-                    "WHERE l.retired_at IS NULL AND sal.retired_at IS NULL "
-                    "AND r.min_lon <= :maxx AND r.max_lon >= :minx "
-                    "AND r.min_lat <= :maxy AND r.max_lat >= :miny"
-                )
-                .bindparams(
-                    minx=box_in_sql[0], miny=box_in_sql[1], maxx=box_in_sql[2], maxy=box_in_sql[3]
-                )
-                .columns(service_id=sa.String)
-            )
-            conds.append(svc.c.id.in_(rtree))
-        elif box_in_sql is not None:
-            # PostgreSQL: the b-tree indexes on latitude and longitude (a location written
-            # without a geometry is still found)
-            conds.append(loc.c.longitude.between(box_in_sql[0], box_in_sql[2]))
-            conds.append(loc.c.latitude.between(box_in_sql[1], box_in_sql[3]))
-        if text_in_sql:
-            if store.is_postgis:
-                tsq = sa.func.plainto_tsquery("english", text_in_sql)
-                tsv: Any = sa.literal_column(PG_TSVECTOR)
-                conds.append(tsv.op("@@")(tsq))
-                score_col = sa.func.ts_rank(tsv, tsq)
-            else:
-                matches = sa.text(
-                    "SELECT rowid FROM service_fts WHERE service_fts MATCH :fts_query"
-                ).bindparams(fts_query=_fts5_query(text_in_sql))
-                # with a box, the box drives the join ("+" keeps SQLite from starting at FTS)
-                rowid: Any = sa.literal_column(
-                    "+service.rowid" if box_in_sql is not None else "service.rowid"
-                )
-                conds.append(rowid.in_(matches))
-        from_ = from_.outerjoin(
-            sal, sa.and_(sal.c.service_id == svc.c.id, sal.c.retired_at.is_(None))
-        ).outerjoin(loc, sa.and_(loc.c.id == sal.c.location_id, loc.c.retired_at.is_(None)))
-        if area_geom is not None:
-            minx, miny, maxx, maxy = area_geom.bounds
-            in_box = sa.and_(
-                loc.c.longitude.between(minx, maxx), loc.c.latitude.between(miny, maxy)
-            )
-            sa_tab = schema.ServiceArea.__table__
-            conds.append(
-                sa.or_(
-                    in_box,
-                    sa.exists().where(
-                        sa_tab.c.service_id == svc.c.id, sa_tab.c.area_code == query.area_code
-                    ),
-                )
-            )
-        stmt = (
-            sa.select(
-                svc.c.id,
-                svc.c.name,
-                svc.c.description,
-                svc.c.abcd_kind,
-                svc.c.organization_id,
-                svc.c.status,
-                svc.c.last_verified,
-                score_col.label("score"),
-                loc.c.id.label("location_id"),
-                loc.c.longitude,
-                loc.c.latitude,
-            )
-            .select_from(from_)
-            .where(*conds)
+            conds.extend(_sql_prefilters(store, query, term_sets, box))
+        return _filtered_page(session, store, query, conds, area_geom, scores)
+
+
+def _service_conditions(svc: Any, query: ServiceQuery) -> list[Any]:
+    """The filters on the service row itself: retirement, kind, ages, cost."""
+    conds: list[Any] = []
+    if not query.include_retired:
+        conds.append(svc.c.retired_at.is_(None))
+    if query.kind:
+        conds.append(svc.c.abcd_kind == query.kind)
+    if query.age is not None:
+        conds.append(sa.or_(svc.c.minimum_age.is_(None), svc.c.minimum_age <= query.age))
+        conds.append(sa.or_(svc.c.maximum_age.is_(None), svc.c.maximum_age >= query.age))
+    if query.minimum_age is not None:
+        conds.append(sa.or_(svc.c.minimum_age.is_(None), svc.c.minimum_age <= query.minimum_age))
+    if query.maximum_age is not None:
+        conds.append(sa.or_(svc.c.maximum_age.is_(None), svc.c.maximum_age >= query.maximum_age))
+    if query.free is not None:
+        conds.append(_free_clause(svc) if query.free else sa.not_(_free_clause(svc)))
+    return conds
+
+
+def _sql_prefilters(
+    store: Store,
+    query: ServiceQuery,
+    term_sets: Sequence[frozenset[str]],
+    box: tuple[float, float, float, float] | None,
+) -> list[Any]:
+    """The term, box and text filters in SQL (PostgreSQL; SQLite without candidate sets)."""
+    svc = schema.Service.__table__
+    loc = schema.Location.__table__
+    attr = schema.Attribute.__table__
+    conds: list[Any] = []
+    for ids in term_sets:
+        # "+" keeps SQLite on the link_id index (a common term has thousands of rows)
+        term_col: Any = (
+            attr.c.taxonomy_term_id
+            if store.is_postgis
+            else sa.literal_column("+attribute.taxonomy_term_id")
         )
-        rows = session.execute(stmt).all()
-        hits = _collapse(rows, query, area_geom, session)
-        if query.day is not None and hits:
-            hits = _open_filter(session, hits, query)
-        if query.text and not store.is_postgis and hits:
-            _bm25(session, hits, query.text)
+        conds.append(
+            sa.exists().where(
+                attr.c.link_id == svc.c.id,
+                attr.c.retired_at.is_(None),
+                term_col.in_(sorted(ids)),
+            )
+        )
+    if box is not None and not store.is_postgis:
+        # SQLite: the R*Tree (migration 0003) finds the services with a location in the box
+        rtree = (
+            sa.text(
+                "SELECT sal.service_id FROM location_rtree r "
+                "JOIN location l ON l.rowid = r.id "
+                "JOIN service_at_location sal ON sal.location_id = l.id "
+                "WHERE l.retired_at IS NULL AND sal.retired_at IS NULL "
+                "AND r.min_lon <= :maxx AND r.max_lon >= :minx "
+                "AND r.min_lat <= :maxy AND r.max_lat >= :miny"
+            )
+            .bindparams(minx=box[0], miny=box[1], maxx=box[2], maxy=box[3])
+            .columns(service_id=sa.String)
+        )
+        conds.append(svc.c.id.in_(rtree))
+    elif box is not None:
+        # PostgreSQL: the b-tree indexes on latitude and longitude (a location written
+        # without a geometry is still found)
+        conds.append(loc.c.longitude.between(box[0], box[2]))
+        conds.append(loc.c.latitude.between(box[1], box[3]))
+    if query.text:
+        if store.is_postgis:
+            tsv: Any = sa.literal_column(PG_TSVECTOR)
+            conds.append(tsv.op("@@")(sa.func.plainto_tsquery("english", query.text)))
+        else:
+            matches = sa.text(
+                "SELECT rowid FROM service_fts WHERE service_fts MATCH :fts_query"
+            ).bindparams(fts_query=_fts5_query(query.text))
+            # with a box, the box drives the join ("+" keeps SQLite from starting at FTS)
+            rowid: Any = sa.literal_column("+service.rowid" if box is not None else "service.rowid")
+            conds.append(rowid.in_(matches))
+    return conds
+
+
+def _hit_statement(is_postgis: bool, text: str | None, conds: Sequence[Any]) -> Any:
+    """Each service passing ``conds`` with each of its live locations (or none): one row each,
+    with ``ts_rank`` of ``text`` on PostgreSQL and the service's rowid on SQLite."""
+    svc = schema.Service.__table__
+    sal = schema.ServiceAtLocation.__table__
+    loc = schema.Location.__table__
+    score_col: Any = sa.null()
+    if text and is_postgis:
+        score_col = sa.func.ts_rank(
+            sa.literal_column(PG_TSVECTOR), sa.func.plainto_tsquery("english", text)
+        )
+    rowid_col: Any = sa.null() if is_postgis else sa.literal_column("service.rowid")
+    from_ = svc.outerjoin(
+        sal, sa.and_(sal.c.service_id == svc.c.id, sal.c.retired_at.is_(None))
+    ).outerjoin(loc, sa.and_(loc.c.id == sal.c.location_id, loc.c.retired_at.is_(None)))
+    return (
+        sa.select(
+            svc.c.id,
+            svc.c.name,
+            svc.c.description,
+            svc.c.abcd_kind,
+            svc.c.organization_id,
+            svc.c.status,
+            svc.c.last_verified,
+            score_col.label("score"),
+            loc.c.id.label("location_id"),
+            loc.c.longitude,
+            loc.c.latitude,
+            rowid_col.label("service_rowid"),
+        )
+        .select_from(from_)
+        .where(*conds)
+    )
+
+
+def _filtered_page(
+    session: Any,
+    store: Store,
+    query: ServiceQuery,
+    conds: list[Any],
+    area_geom: Any,
+    scores: TextScores | None,
+) -> SearchPage:
+    """Every matching service read with its places (distance, area and "open at" need them)."""
+    if area_geom is not None:
+        loc = schema.Location.__table__
+        svc = schema.Service.__table__
+        minx, miny, maxx, maxy = area_geom.bounds
+        in_box = sa.and_(loc.c.longitude.between(minx, maxx), loc.c.latitude.between(miny, maxy))
+        sa_tab = schema.ServiceArea.__table__
+        conds.append(
+            sa.or_(
+                in_box,
+                sa.exists().where(
+                    sa_tab.c.service_id == svc.c.id, sa_tab.c.area_code == query.area_code
+                ),
+            )
+        )
+    rows = session.execute(_hit_statement(store.is_postgis, query.text, conds)).all()
+    hits = _collapse(rows, query, area_geom, session)
+    if query.day is not None and hits:
+        hits = _open_filter(session, hits, query)
+    if scores is not None and hits:
+        rowid_of = {r.id: r.service_rowid for r in rows}
+        for h, score in zip(hits, scores.of([rowid_of[h.service_id] for h in hits]), strict=True):
+            h.score = score
     if query.text:
         hits.sort(key=lambda h: (-(h.score or 0.0), h.name, h.service_id))
     elif query.near is not None:
@@ -413,6 +464,72 @@ def search_services(store: Store, query: ServiceQuery, *, prefilter: bool = True
         hits.sort(key=lambda h: (h.name.lower(), h.service_id))
     first = (query.page - 1) * query.per_page
     return SearchPage(hits[first : first + query.per_page], len(hits), query.page, query.per_page)
+
+
+def _only_live(query: ServiceQuery) -> bool:
+    """The query's only condition on the service row itself is "not retired"."""
+    return not query.include_retired and all(
+        getattr(query, name) is None
+        for name in ("kind", "age", "minimum_age", "maximum_age", "free")
+    )
+
+
+def _ranked_page(
+    session: Any,
+    query: ServiceQuery,
+    conds: list[Any],
+    scores: TextScores,
+    live: np.ndarray | None = None,
+) -> SearchPage:
+    """A text search with no place or time filter: rank the matching services by their kept
+    scores, ties by name then id, then read the places of the page's services only.
+
+    Only the services that can reach the page are ordered: those scoring above the
+    (first + per_page)-th best score (in Python), then as many of those scoring exactly it as
+    are needed (SQLite orders them by name and id, with a LIMIT). ``live``: the services already
+    known to pass ``conds`` (sorted rowids), else they are read."""
+    svc = schema.Service.__table__
+    rowid: Any = sa.literal_column("service.rowid")
+
+    def among(ids: Any) -> Any:
+        return rowid.in_(
+            sa.text("SELECT value FROM json_each(:ids)").bindparams(ids=json.dumps(ids.tolist()))
+        )
+
+    if live is None:  # the candidates passing ``conds``
+        live = np.array(
+            session.execute(sa.select(rowid).select_from(svc).where(*conds)).scalars().all(),
+            np.int64,
+        )
+    total = len(live)
+    first = (query.page - 1) * query.per_page
+    if first >= total:
+        return SearchPage([], total, query.page, query.per_page)
+    score = np.nan_to_num(scores.array(live))
+    needed = min(total, first + query.per_page)
+    threshold = -np.partition(-score, needed - 1)[needed - 1]
+    above = live[score > threshold]
+    named = session.execute(sa.select(rowid, svc.c.name, svc.c.id).where(among(above))).all()
+    score_of = dict(zip(above.tolist(), score[score > threshold].tolist(), strict=True))
+    named.sort(key=lambda r: (-score_of[r[0]], r[1], r[2]))
+    tied = session.execute(
+        sa.select(rowid)
+        .select_from(svc)
+        .where(among(live[score == threshold]))
+        .order_by(svc.c.name, svc.c.id)
+        .limit(needed - len(named))
+    ).scalars()
+    ordered = [r[0] for r in named] + list(tied)
+    page_rowids = np.array(ordered[first:needed], np.int64)
+    rows = session.execute(_hit_statement(False, None, [among(page_rowids)])).all()
+    position = {r: k for k, r in enumerate(page_rowids.tolist())}
+    rowid_of = {r.id: r.service_rowid for r in rows}
+    hits = sorted(
+        _collapse(rows, query, None, session), key=lambda h: position[rowid_of[h.service_id]]
+    )
+    for h, value in zip(hits, scores.of([rowid_of[h.service_id] for h in hits]), strict=True):
+        h.score = value
+    return SearchPage(hits, total, query.page, query.per_page)
 
 
 def _free_clause(svc: Any) -> Any:
@@ -461,15 +578,18 @@ def _bm25_counts_statement(n_words: int) -> Any:
     return sa.text(f"SELECT (SELECT max(rowid) FROM service){dfs}")
 
 
-def _bm25(
-    session: Any, hits: list[ServiceHit], text: str, k1: float = 1.2, b: float = 0.75
-) -> None:
-    """Okapi BM25 scores (Robertson & Zaragoza 2009) for the hits, name words counted twice.
+def text_scores(session: Any, text: str, k1: float = 1.2, b: float = 0.75) -> TextScores:
+    """Okapi BM25 (Robertson & Zaragoza 2009) of every service whose name or description
+    matches ``text`` (SQLite FTS5), name words counted twice.
 
-    FTS5's own ``bm25()`` reads every match's document size, which costs more than the rest of
-    a combined search when a word is common; here document frequencies come from FTS5 (one
-    count per query word) and term frequencies from the hits' own text.
+    The document count and each word's document frequency come from FTS5 (one count per query
+    word); term frequencies and the average length from the matching services' own text. The
+    scores depend only on the text and the store, so a search keeps them per directory version
+    (``candidates.cached``) and looks its hits up. FTS5's own ``bm25()`` reads every match's
+    document size on each query, which costs more than the rest of a combined search when a
+    word is common.
     """
+    fts_query = _fts5_query(text)
     words = list(dict.fromkeys(re.findall(r"\w+", text.lower())))
     # the document count and every word's document frequency in one round trip
     counts = session.execute(
@@ -479,20 +599,63 @@ def _bm25(
     idf = {}
     for w, df in zip(words, counts[1:], strict=True):
         idf[_stem(w)] = float(np.log(1 + (n_docs - df + 0.5) / (df + 0.5)))
+    rows = (
+        session.connection()
+        .exec_driver_sql(
+            "SELECT s.rowid, s.name, s.description FROM service s WHERE s.rowid IN "
+            "(SELECT rowid FROM service_fts WHERE service_fts MATCH ?) ORDER BY s.rowid",
+            (fts_query,),
+        )
+        .all()
+    )
+    if not rows:
+        return TextScores(np.zeros(0, np.int64), np.zeros(0))
+    stems: dict[str, str] = {}
+
+    def stem(word: str) -> str:
+        found = stems.get(word)
+        if found is None:
+            found = stems[word] = _stem(word)
+        return found
+
     docs = []
-    for h in hits:
-        tokens = [_stem(t) for t in re.findall(r"\w+", h.name.lower())] * 2
-        tokens += [_stem(t) for t in re.findall(r"\w+", (h.description or "").lower())]
+    for _rowid, name, description in rows:
+        tokens = [stem(t) for t in re.findall(r"\w+", (name or "").lower())] * 2
+        tokens += [stem(t) for t in re.findall(r"\w+", (description or "").lower())]
         docs.append(tokens)
     avgdl = max(1.0, sum(len(d) for d in docs) / len(docs))
-    for h, tokens in zip(hits, docs, strict=True):
+    scores = np.zeros(len(rows))
+    for i, tokens in enumerate(docs):
         dl = len(tokens)
         score = 0.0
-        for stem, weight in idf.items():
-            tf = tokens.count(stem)
+        for word_stem, weight in idf.items():
+            tf = tokens.count(word_stem)
             if tf:
                 score += weight * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
-        h.score = round(score, 6)
+        scores[i] = round(score, 6)
+    return TextScores(np.array([r[0] for r in rows], np.int64), scores)
+
+
+@dataclass(frozen=True)
+class TextScores:
+    """BM25 scores of the services matching one text: ``rowids`` sorted, ``scores`` aligned."""
+
+    rowids: np.ndarray
+    scores: np.ndarray
+
+    def array(self, rowids: Any) -> np.ndarray:
+        """The score of each rowid as an array (NaN for a rowid that does not match the text)."""
+        wanted = np.asarray(rowids, np.int64)
+        out = np.full(len(wanted), np.nan)
+        if len(self.rowids) and len(wanted):
+            at = np.minimum(np.searchsorted(self.rowids, wanted), len(self.rowids) - 1)
+            found = self.rowids[at] == wanted
+            out[found] = self.scores[at[found]]
+        return out
+
+    def of(self, rowids: Sequence[int]) -> list[float | None]:
+        """The score of each rowid (None for a rowid that does not match the text)."""
+        return [None if np.isnan(v) else float(v) for v in self.array(rowids)]
 
 
 def _area_geometry(session: Any, code: str) -> Any:
@@ -510,7 +673,8 @@ def _area_geometry(session: Any, code: str) -> Any:
 def _collapse(
     rows: Sequence[Any], query: ServiceQuery, area_geom: Any, session: Any
 ) -> list[ServiceHit]:
-    """One hit per service, at its nearest matching location; exact distance and area tests."""
+    """One hit per service, at its nearest matching location (else its lowest location id);
+    exact distance and area tests."""
     if not rows:
         return []
     lons = np.array([r.longitude if r.longitude is not None else np.nan for r in rows], float)
@@ -539,15 +703,17 @@ def _collapse(
         served = _services_serving_area(session, query.area_code or "")
         keep &= in_area | np.array([r.id in served for r in rows])
     best: dict[str, ServiceHit] = {}
+    rank: dict[str, tuple[Any, ...]] = {}
     for i, r in enumerate(rows):
         if not keep[i]:
             continue
         d = None if np.isnan(dist[i]) else float(dist[i])
-        current = best.get(r.id)
-        if current is not None and (
-            d is None or (current.distance_m is not None and current.distance_m <= d)
-        ):
+        # the nearest place; without distances (or at equal ones) the lowest location id, so
+        # the place shown never depends on the order the database returns rows in
+        key = (d is None, d or 0.0, r.location_id is None, r.location_id or "")
+        if r.id in rank and rank[r.id] <= key:
             continue
+        rank[r.id] = key
         best[r.id] = ServiceHit(
             service_id=r.id,
             name=r.name,
@@ -675,7 +841,9 @@ __all__ = [
     "SearchPage",
     "ServiceHit",
     "ServiceQuery",
+    "TextScores",
     "parse_near",
     "resolve_terms",
     "search_services",
+    "text_scores",
 ]
