@@ -280,3 +280,18 @@ def test_retired_tags_do_not_match(store: Store) -> None:
         s.get(schema.Attribute, attr_id).retired_at = schema.base.utcnow()  # type: ignore[union-attr]  # added above
     for prefilter in (True, False):
         assert search_services(store, q, prefilter=prefilter).items == []
+
+
+def test_kept_sets_stay_within_their_memory_budget(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Least recently used sets are dropped beyond the byte budget; answers are unchanged."""
+    _populate(sqlite_store, n=300)
+    monkeypatch.setattr(candidates, "MAX_BYTES", 2_000)
+    for word in WORDS:
+        query = ServiceQuery(text=word, per_page=1000)
+        assert _answer(sqlite_store, query) == _answer(sqlite_store, query, prefilter=False)
+    sets = candidates._SETS[sqlite_store.engine]
+    assert 0 < sets.bytes <= 2_000 or len(sets.keyed) == 1
+    assert sets.bytes == sum(candidates._nbytes(v) for v in sets.keyed.values())
+    assert len(sets.keyed) < 2 * len(WORDS) + 1  # some were dropped

@@ -38,8 +38,11 @@ from typing import Any
 
 import numpy as np
 
-#: At most this many text and term sets per process (each at most one int64 per service).
+#: At most this many kept values (sets, scores) per store and process ...
 MAX_SETS = 256
+#: ... and at most this many bytes of arrays in them (least recently used dropped first; the
+#: box index, one float triple per live service-location pair, is not counted).
+MAX_BYTES = 64 * 1024 * 1024
 
 _VERSION_SQL = "SELECT n FROM directory_version WHERE id = 1"
 _POINTS_SQL = (
@@ -80,6 +83,8 @@ class _Sets:
         self.version = version
         self.points: _Points | None = None
         self.keyed: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.sizes: dict[tuple[Any, ...], int] = {}
+        self.bytes = 0
         self.lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
@@ -89,11 +94,26 @@ class _Sets:
                 self.keyed.move_to_end(key)
                 return found
         made = build()  # outside the lock: two threads may build the same set, both right
+        size = _nbytes(made)
         with self.lock:
-            self.keyed[key] = made
-            while len(self.keyed) > MAX_SETS:
-                self.keyed.popitem(last=False)
+            if key not in self.keyed:
+                self.keyed[key] = made
+                self.sizes[key] = size
+                self.bytes += size
+            while len(self.keyed) > 1 and (len(self.keyed) > MAX_SETS or self.bytes > MAX_BYTES):
+                old, _ = self.keyed.popitem(last=False)
+                self.bytes -= self.sizes.pop(old)
         return made
+
+
+def _nbytes(value: Any) -> int:
+    """The bytes of the arrays in ``value`` (an array, or an object holding arrays)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    fields = getattr(value, "__dict__", None)
+    if fields is None and hasattr(value, "__dataclass_fields__"):
+        fields = {name: getattr(value, name) for name in value.__dataclass_fields__}
+    return sum(_nbytes(v) for v in (fields or {}).values())
 
 
 #: Per engine (one per store): the sets of the latest version seen.
@@ -137,7 +157,7 @@ def _sets(session: Any) -> _Sets:
 
 def cached(session: Any, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
     """``build()``, kept under ``key`` for the store's current directory version (at most
-    ``MAX_SETS`` values, least recently used dropped). For values computed from the directory
+    ``MAX_SETS`` values and ``MAX_BYTES`` of arrays, least recently used dropped). For values computed from the directory
     tables alone, such as text scores. Raises ``RuntimeError`` as ``narrow`` does."""
     if not available(session):
         raise RuntimeError(
@@ -226,4 +246,4 @@ def _term_set(session: Any, ids: frozenset[str]) -> np.ndarray:
     return np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows))) if rows else _EMPTY
 
 
-__all__ = ["MAX_SETS", "available", "cached", "live_services", "narrow"]
+__all__ = ["MAX_BYTES", "MAX_SETS", "available", "cached", "live_services", "narrow"]
