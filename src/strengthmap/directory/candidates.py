@@ -146,7 +146,10 @@ def available(session: Any) -> bool:
 
 
 def _sets(session: Any) -> _Sets:
-    """The current sets of the session's store, the version read in the session's transaction."""
+    """The current sets of the session's store, the version read in the session's transaction.
+    Raises ``RuntimeError`` when the store keeps no directory version."""
+    if not available(session):
+        raise RuntimeError("this store keeps no directory version (run `strengthmap db upgrade`)")
     engine = _engine(session)
     version = int(session.connection().exec_driver_sql(_VERSION_SQL).scalar_one())
     sets = _SETS.get(engine)
@@ -157,12 +160,9 @@ def _sets(session: Any) -> _Sets:
 
 def cached(session: Any, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
     """``build()``, kept under ``key`` for the store's current directory version (at most
-    ``MAX_SETS`` values and ``MAX_BYTES`` of arrays, least recently used dropped). For values computed from the directory
-    tables alone, such as text scores. Raises ``RuntimeError`` as ``narrow`` does."""
-    if not available(session):
-        raise RuntimeError(
-            "this store keeps no directory version (SQLite: `strengthmap db upgrade`)"
-        )
+    ``MAX_SETS`` values and ``MAX_BYTES`` of arrays, least recently used dropped). For values
+    computed from the directory tables alone, such as text scores. Raises ``RuntimeError`` as
+    ``narrow`` does."""
     return _sets(session).get(key, build)
 
 
@@ -187,10 +187,6 @@ def narrow(
     """
     if box is None and fts_query is None and not term_ids:
         raise ValueError("narrow() needs a box, a text or a term")
-    if not available(session):
-        raise RuntimeError(
-            "this store keeps no directory version (SQLite: `strengthmap db upgrade`)"
-        )
     sets = _sets(session)
     parts: list[np.ndarray] = []
     if fts_query is not None:
@@ -216,10 +212,6 @@ def narrow(
 
 def live_services(session: Any) -> np.ndarray:
     """The sorted rowids of the services that are not retired (kept like the other sets)."""
-    if not available(session):
-        raise RuntimeError(
-            "this store keeps no directory version (SQLite: `strengthmap db upgrade`)"
-        )
 
     def build() -> np.ndarray:
         rows = _rows(session, "SELECT rowid FROM service WHERE retired_at IS NULL ORDER BY rowid")
