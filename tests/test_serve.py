@@ -4,6 +4,7 @@ no data it says exactly how to get some and still starts. Also ``python -m stren
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -197,13 +198,48 @@ def test_workers_share_the_settings_so_csrf_tokens_work_in_every_worker(
         page = client.get("/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', page)
         assert token, "the login form carries a CSRF token"
-        statuses = [
-            client.post(
-                "/login",
-                data={"email": f"nobody{i}@example.org", "password": "x", "csrf_token": token[1]},
-            ).status_code
-            for i in range(12)
-        ]
+        cookies = client.cookies
+    statuses = []
+    for i in range(12):  # each on a new connection: the kernel spreads them over the workers
+        with httpx.Client(base_url=server.base, cookies=cookies) as fresh:
+            statuses.append(
+                fresh.post(
+                    "/login",
+                    data={
+                        "email": f"nobody{i}@example.org",
+                        "password": "x",
+                        "csrf_token": token[1],
+                    },
+                ).status_code
+            )
     assert statuses == [401] * 12
     said = server.output()
     assert said.count("Started server process") == 2, said
+    # connections are spread over both workers (each has its own SO_REUSEPORT socket), not all
+    # taken by whichever woke first: 24 new connections reach two processes
+    pids = set()
+    for _ in range(24):
+        with httpx.Client(base_url=server.base) as fresh:
+            pids.add(fresh.get("/api/health").json()["pid"])
+    assert len(pids) == 2, pids
+    # each worker listens on a socket of its own (SO_REUSEPORT), so the kernel, not a race
+    # between the workers, shares out new connections: two listening sockets on the port (with
+    # one shared socket, as uvicorn's supervisor has, 16 keep-alive connections opened together
+    # often all went to one worker and the feed ran at half speed)
+    port = int(server.base.rsplit(":", 1)[1])
+    listening = [
+        line.split()
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if line.split()[3] == "0A"  # TCP_LISTEN
+    ]
+    assert sum(int(f[1].split(":")[1], 16) == port for f in listening) == 2, listening
+    # a worker that dies is replaced, on its socket, and the other goes on answering
+    dead = pids.pop()
+    os.kill(dead, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    seen: set[int] = set()
+    while time.monotonic() < deadline and len(seen - {dead}) < 2:
+        with contextlib.suppress(httpx.HTTPError), httpx.Client(base_url=server.base) as fresh:
+            seen.add(fresh.get("/api/health", timeout=5).json()["pid"])
+        time.sleep(0.05)
+    assert dead not in seen and len(seen) == 2 and pids < seen, (dead, seen)

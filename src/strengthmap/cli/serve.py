@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import typer
 
@@ -56,11 +57,16 @@ def serve(
     # in every other
     store.close()
     os.environ.update(settings_environment(settings))
-    uvicorn.run(
-        "strengthmap.api:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-    )
+    config: dict[str, Any] = {
+        "app": "strengthmap.api:app_from_environment",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_level": "info",
+    }
+    from strengthmap.api.workers import balanced_workers_supported, run_workers
+
+    if balanced_workers_supported():
+        # one listening socket per worker: the kernel spreads connections across them
+        raise typer.Exit(run_workers(config, workers))
+    uvicorn.run(**config, workers=workers)
