@@ -286,3 +286,58 @@ def test_a_newer_extract_retires_what_vanished_and_restores_what_returns(
     assert svc.id not in {h.service_id for h in found.items}
     again = import_file(store, ods_file, source="ods_epraccur")  # it is back upstream
     assert again.retired == {} and live("ods_epraccur") == len(rows)
+
+
+def test_last_verified_is_a_real_check_date_never_the_import_day(
+    sqlite_store: Store, data_dir: Path, tmp_path: Path
+) -> None:
+    """Published files say when a record was last checked (OSM check_date / survey:date, ORUK
+    assured_date) or nothing; the import day is stamped only on the community builder's sheet."""
+    import json
+    from datetime import date
+
+    from strengthmap.sources.osm import checked_on, parse_other_tags
+
+    osm_file = data_dir / "assets" / "leeds_central_osm_community_pois_2022.geojson"
+    import_file(sqlite_store, osm_file, source="osm_community_pois")
+    import_file(
+        sqlite_store, data_dir / "assets" / "leeds_gp_and_prescribing_sites_epraccur_2025-05.csv"
+    )
+    features = json.loads(osm_file.read_text())["features"]
+    expected = {
+        f"node/{f['properties']['osm_id']}": checked_on(
+            parse_other_tags(f["properties"].get("other_tags"))
+        )
+        for f in features
+    }
+    with sqlite_store.session() as s:
+        osm = dict(
+            s.execute(
+                sa.select(schema.Service.source_ref, schema.Service.last_verified).where(
+                    schema.Service.source == "osm_community_pois"
+                )
+            ).all()
+        )
+        ods = s.scalars(
+            sa.select(schema.Service.last_verified).where(schema.Service.source == "ods_epraccur")
+        ).all()
+    assert osm == expected
+    dated = [d for d in osm.values() if d is not None]
+    assert 5 <= len(dated) < len(osm) and max(dated) < date(2023, 1, 1)
+    assert set(ods) == {None}
+
+    summary = import_file(sqlite_store, EXAMPLE)  # the community builder's sheet
+    with sqlite_store.session() as s:
+        stamped = set(
+            s.scalars(
+                sa.select(schema.Service.last_verified).where(
+                    schema.Service.source == summary.source
+                )
+            )
+        )
+    assert stamped and None not in stamped
+
+    import_file(sqlite_store, ORUK_CSV)  # ORUK tabular: assured_date is the check date
+    with sqlite_store.session() as s:
+        counselling = s.get(schema.Service, "ac148810-d857-441c-9679-408f346de14b")
+    assert counselling is not None and counselling.last_verified == date(2005, 1, 1)

@@ -151,17 +151,22 @@ def write_rows(
     dataset: dict[str, Any] | None = None,
     actor: str = "cli",
     snapshot: bool = False,
+    stamp_verified: bool = True,
 ) -> tuple[dict[str, int], dict[str, int]]:
     """One transaction: the default taxonomy, the dataset row, then every row (upsert by id).
 
     ``snapshot``: the rows are the whole of ``source`` (a publisher's dataset), so its live rows
-    that they no longer hold are retired (``records.retire_vanished``). Returns the rows written
-    and the rows retired, per table."""
+    that they no longer hold are retired (``records.retire_vanished``). ``stamp_verified``: rows
+    without a ``last_verified`` get today's (a person filled them in today); off for published
+    datasets, whose rows carry their own check dates or none. Returns the rows written and the
+    rows retired, per table."""
     with store.transaction() as session:
         install_default_taxonomy(store, session)
         if dataset is not None:
             session.merge(schema.Dataset(**dataset))
-        written = upsert_rows(session, rows, source=source, licence=licence)
+        written = upsert_rows(
+            session, rows, source=source, licence=licence, stamp_verified=stamp_verified
+        )
         retired = (
             retire_vanished(
                 session,
@@ -277,6 +282,9 @@ def import_file(
         dataset=dataset,
         actor=actor,
         snapshot=fmt in SNAPSHOT_FORMATS and not keep_vanished,
+        # only the community builder's own sheet is a check made now; published files (OSM,
+        # ODS, ORUK CSV) carry their own check dates (check_date, assured_date) or none
+        stamp_verified=fmt == "template",
     )
     if summary.retired:
         summary.notes.append(
@@ -420,6 +428,9 @@ def read_oruk_csv(folder: Path, store: Store | None = None) -> dict[str, list[di
                     table_rows[row["id"]] = row
                     where[(table, row["id"])] = (str(csv_path), i)
     _check_references(rows, where, store)
+    for service in rows.get("service", {}).values():  # as the ORUK JSON import does
+        if service.get("last_verified") is None and service.get("assured_date") is not None:
+            service["last_verified"] = service["assured_date"]
     return {t: list(rows[t].values()) for t in TABLE_ORDER if t in rows}
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,29 @@ _KEY_FALLBACK: dict[str, tuple[str, tuple[str, ...]]] = {
     "amenity": ("physical_space", ()),
 }
 _TAG_RE = re.compile(r'"((?:[^"\\]|\\.)*)"=>"((?:[^"\\]|\\.)*)"')
+
+
+#: OSM tags that say when a mapper last checked a feature on the ground.
+CHECK_DATE_TAGS = ("check_date", "survey:date", "survey_date", "check_date:opening_hours")
+
+
+def checked_on(tags: dict[str, str]) -> date | None:
+    """The latest full date (YYYY-MM-DD) among a feature's check-date tags, else None.
+
+    >>> checked_on({"check_date": "2021-10-19", "check_date:opening_hours": "2022-03-26"})
+    datetime.date(2022, 3, 26)
+    >>> checked_on({"survey:date": "2019"}) is None  # a year alone is not a date
+    True
+    """
+    found = []
+    for key in CHECK_DATE_TAGS:
+        value = (tags.get(key) or "").strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                found.append(date.fromisoformat(value))
+            except ValueError:
+                continue
+    return max(found) if found else None
 
 
 def parse_other_tags(text: str | None) -> dict[str, str]:
@@ -160,7 +184,9 @@ def rows_from_osm(
         oid, sid, lid = (
             stable_id(dataset, f"{ref}/{x}") for x in ("organization", "service", "location")
         )
-        common = {"source_ref": ref}
+        # last verified: when a mapper last checked it on the ground (OSM's check_date and
+        # survey:date tags); never the day of our import, which would claim a check nobody made
+        common = {"source_ref": ref, "last_verified": checked_on(tags)}
         operator = p.get("operator") or tags.get("operator")
         rows["organization"].append(
             {
@@ -280,6 +306,7 @@ __all__ = [
     "ATTRIBUTION",
     "CATEGORY_MAP",
     "LICENCE",
+    "checked_on",
     "classify",
     "parse_other_tags",
     "read_osm",
