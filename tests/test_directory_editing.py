@@ -154,3 +154,43 @@ def test_parts_of_a_service_edited_in_one_transaction(store: Store) -> None:
         assert contact is not None and contact.private is True
         assert all(c.get("id") != cid for c in to_oruk_service(s, sid).get("contacts", []))
     assert [e["action"] for e in history(store, free_id)] == ["create", "update", "retire"]
+
+
+def test_phone_numbers_are_edited_checked_and_retired(store: Store) -> None:
+    """A contact's phone: created with the contact in one transaction, checked, updated,
+    retired (never deleted), each step audited; a bad number writes nothing."""
+    from strengthmap.directory.editing import edit_records
+
+    sid = create_record(store, "service", {"name": "Money advice"}, actor="t")
+    with pytest.raises(InputError) as bad:
+        edit_records(
+            store,
+            [
+                ("create", "contact", {"service_id": sid, "name": "Ann"}),
+                ("create", "phone", {"contact_id": "$0", "number": "ring the bell"}),
+            ],
+            actor="t",
+        )
+    assert bad.value.field == "number"
+    with store.session() as s:
+        assert s.query(schema.Contact).count() == 0  # the contact was not written either
+    cid, pid = edit_records(
+        store,
+        [
+            ("create", "contact", {"service_id": sid, "name": "Ann"}),
+            ("create", "phone", {"contact_id": "$0", "number": "  0113   378 5005 "}),
+        ],
+        actor="t",
+    )
+    with pytest.raises(InputError) as orphan:
+        edit_records(store, [("create", "phone", {"number": "0113 378 5005"})], actor="t")
+    assert orphan.value.field == "contact_id"
+    edit_records(store, [("update", "phone", pid, {"number": "+44 (0)113 378 5006"})], actor="t")
+    edit_records(store, [("retire", "phone", pid)], actor="t")
+    with store.session() as s:
+        phone = s.get(schema.Phone, pid)
+        assert phone is not None and phone.contact_id == cid
+        assert phone.number == "+44 (0)113 378 5006" and phone.retired_at is not None
+    assert [h["action"] for h in history(store, pid)] == ["create", "update", "retire"]
+    with pytest.raises(InputError):
+        edit_records(store, [("delete", "phone", pid)], actor="t")

@@ -187,8 +187,32 @@ def test_editor_adds_a_place_times_contacts_and_costs_through_the_audit_trail(
                  {"mode": "rrule", "rrule": "RRULE:FREQ=MONTHLY;BYDAY=1MO"}):  # fmt: skip
         assert c.post(f"{base}/schedules", data={"csrf_token": token, **data},
                       follow_redirects=False).status_code == 303  # fmt: skip
-    # contacts, one private; a cost option
-    c.post(f"{base}/contacts", data={"csrf_token": token, "name": "Public Pat"})
+    # contacts, one private, one with a phone number (edited, then removed, then added back);
+    # a cost option
+    r = c.post(f"{base}/contacts", data={"csrf_token": token, "name": "Public Pat",
+                                         "phone": "call me maybe"})  # fmt: skip
+    assert r.status_code == 422 and 'id="e-phone"' in r.text
+    assert c.post(f"{base}/contacts", data={"csrf_token": token, "name": "Public Pat",
+                                            "phone": "0113 378 5005"},
+                  follow_redirects=False).status_code == 303  # fmt: skip
+    with leeds.session() as s:
+        pat = s.query(schema.Contact).filter_by(name="Public Pat").one().id
+        assert [p.number for p in s.query(schema.Phone).filter_by(contact_id=pat)] == [
+            "0113 378 5005"
+        ]
+    assert 'value="0113 378 5005"' in c.get(f"{base}/contacts/{pat}").text
+    for number in ("0113 378 0000", "", "+44 113 378 5005"):
+        assert c.post(f"{base}/contacts/{pat}", data={"csrf_token": token, "name": "Public Pat",
+                                                      "phone": number},
+                      follow_redirects=False).status_code == 303  # fmt: skip
+    with leeds.session() as s:
+        phones = s.query(schema.Phone).filter_by(contact_id=pat).order_by(schema.Phone.created_at)
+        # edited in place, then retired (never deleted), then a new one
+        assert [(p.number, p.retired_at is None) for p in phones] == [
+            ("0113 378 0000", False),
+            ("+44 113 378 5005", True),
+        ]
+    assert "Public Pat, +44 113 378 5005" in c.get(base).text
     c.post(f"{base}/contacts", data={"csrf_token": token, "name": "Secret Sam", "private": "on"})
     r = c.post(f"{base}/cost-options", data={"csrf_token": token, "cost": "amount", "amount": "x"})
     assert r.status_code == 422 and 'id="e-amount"' in r.text
@@ -198,6 +222,7 @@ def test_editor_adds_a_place_times_contacts_and_costs_through_the_audit_trail(
     # what the public sees
     public = TestClient(c.app).get(f"/services/{sid}").text
     assert "Public Pat" in public and "Secret Sam" not in public
+    assert 'href="tel:+441133785005"' in public and "0113 378 0000" not in public
     assert "Every Wednesday and Friday, 13:00 to 15:00" in public and "1 Green Lane" in public
     assert "Run by Wortley Friends" in public and "Free" in public
     assert "verified today" in public

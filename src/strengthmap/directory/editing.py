@@ -30,6 +30,7 @@ several creates and updates in one transaction (a location with its address, all
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -50,6 +51,7 @@ EDITABLE: dict[str, Any] = {
     "service_at_location": schema.ServiceAtLocation,
     "schedule": schema.Schedule,
     "contact": schema.Contact,
+    "phone": schema.Phone,
     "cost_option": schema.CostOption,
 }
 #: The parent a part must point at: (column, entity), at least one of them given.
@@ -66,6 +68,12 @@ _PARENTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("service_id", "service"),
         ("organization_id", "organization"),
         ("location_id", "location"),
+    ),
+    "phone": (
+        ("contact_id", "contact"),
+        ("service_id", "service"),
+        ("location_id", "location"),
+        ("organization_id", "organization"),
     ),
     "cost_option": (("service_id", "service"),),
     "service": (("organization_id", "organization"),),
@@ -136,12 +144,32 @@ def _check(entity: str, values: dict[str, Any]) -> dict[str, Any]:
         raise InputError("longitude out of range -180..180", field="longitude")
     if "name" in out and entity in {"service", "organization"} and not (out["name"] or "").strip():
         raise InputError("required", field="name")
+    if entity == "phone" and "number" in out:
+        out["number"] = _phone_number(out["number"])
     amount = out.get("amount") if entity == "cost_option" else None
     if amount is not None and not 0 <= amount < 100_000:
         raise InputError("an amount of 0 (free) or more, in pounds", field="amount")
     if entity == "address" and out.get("postal_code") is not None:
         out["postal_code"] = out["postal_code"].strip().upper()
     return out
+
+
+def _phone_number(value: str | None) -> str:
+    """A phone number as people write it (digits, spaces, +, brackets, hyphens), 6 to 15 digits.
+
+    >>> _phone_number(" 0113 378 5005 ")
+    '0113 378 5005'
+    """
+    number = " ".join((value or "").split())
+    if not number:
+        raise InputError("required", field="number")
+    digits = sum(ch.isdigit() for ch in number)
+    if not re.fullmatch(r"\+?[0-9 ()\-]+", number) or not 6 <= digits <= 15:
+        raise InputError(
+            f"not a phone number: {number!r} (digits, spaces, +, brackets; e.g. 0113 378 5005)",
+            field="number",
+        )
+    return number
 
 
 def _check_row(session: Any, entity: str, row: Any) -> None:
@@ -152,7 +180,7 @@ def _check_row(session: Any, entity: str, row: Any) -> None:
     for col, _parent in needed:
         if getattr(row, col) is None:
             raise InputError("required", field=col)
-    if entity in {"schedule", "contact"} and not given:
+    if entity in {"schedule", "contact", "phone"} and not given:
         raise InputError(f"a {entity} needs a service, location or organisation", field=links[0][0])
     for col, parent in given:
         found = session.get(_model(parent), getattr(row, col))
@@ -293,9 +321,10 @@ def _update(
 def edit_records(store: Store, ops: list[tuple[Any, ...]], *, actor: str) -> list[str]:
     """Several creates and updates in one transaction: all are written or none.
 
-    Each op is ``("create", entity, values)`` or ``("update", entity, id, changes)``; a value
-    ``"$N"`` stands for the id of the record the N-th op created or updated (so an address can
-    point at the location created just before it). Returns the id of every op's record.
+    Each op is ``("create", entity, values)``, ``("update", entity, id, changes)`` or
+    ``("retire", entity, id)``; a value ``"$N"`` stands for the id of the record the N-th op
+    created or updated (so an address can point at the location created just before it).
+    Returns the id of every op's record.
     """
     ids: list[str] = []
 
@@ -314,8 +343,11 @@ def edit_records(store: Store, ops: list[tuple[Any, ...]], *, actor: str) -> lis
             elif op[0] == "update":
                 _update(session, op[1], op[2], resolve(op[3]), actor)
                 ids.append(str(op[2]))
+            elif op[0] == "retire":
+                _retire(session, op[1], op[2], actor)
+                ids.append(str(op[2]))
             else:
-                raise InputError(f"unknown edit {op[0]!r}: create or update", field="op")
+                raise InputError(f"unknown edit {op[0]!r}: create, update or retire", field="op")
     return ids
 
 
@@ -324,23 +356,27 @@ def retire_record(
 ) -> None:
     """Hide a record from search and the feed without deleting it."""
     with store.transaction() as session:
-        row = _get(session, entity, rid)
-        if row.retired_at is not None:
-            return
-        row.retired_at = utcnow()
-        if entity == "cost_option":
-            _derive_free(session, row.service_id)
-        _audit(
-            session,
-            actor,
-            "retire",
-            entity,
-            rid,
-            {
-                "retired_at": [None, _plain(row.retired_at)],
-                **({"reason": [None, reason]} if reason else {}),
-            },
-        )
+        _retire(session, entity, rid, actor, reason)
+
+
+def _retire(session: Any, entity: str, rid: str, actor: str, reason: str | None = None) -> None:
+    row = _get(session, entity, rid)
+    if row.retired_at is not None:
+        return
+    row.retired_at = utcnow()
+    if entity == "cost_option":
+        _derive_free(session, row.service_id)
+    _audit(
+        session,
+        actor,
+        "retire",
+        entity,
+        rid,
+        {
+            "retired_at": [None, _plain(row.retired_at)],
+            **({"reason": [None, reason]} if reason else {}),
+        },
+    )
 
 
 def restore_record(store: Store, entity: str, rid: str, *, actor: str) -> None:

@@ -92,6 +92,7 @@ CONTACT_FIELDS = (
     Field("name", "Name", required=True),
     Field("title", "Role", help="e.g. Volunteer coordinator"),
     Field("email", "Email", "email"),
+    Field("phone", "Phone", "tel", help="e.g. 0113 378 5005 (leave empty to remove it)"),
     Field(
         "private",
         "Private: only editors see this contact (never shown to the public or in the feed)",
@@ -266,21 +267,43 @@ def _schedule_ops(
 
 def _load_contact(session: Any, service_id: str, rid: str) -> dict[str, Any]:
     row = _get(session, schema.Contact, rid, service_id)
-    return {"name": row.name, "title": row.title, "email": row.email, "private": row.private}
+    values = {"name": row.name, "title": row.title, "email": row.email, "private": row.private}
+    phone = session.scalars(
+        select(schema.Phone)
+        .where(schema.Phone.contact_id == rid, schema.Phone.retired_at.is_(None))
+        .order_by(schema.Phone.created_at, schema.Phone.id)
+    ).first()
+    if phone is not None:  # the contact's first phone; others (from imports) are kept as they are
+        values.update(phone=phone.number, _phone_id=phone.id)
+    return values
 
 
 def _contact_ops(
     store: Store, service_id: str, rid: str | None, form: Any, old: dict[str, Any]
 ) -> list[tuple[Any, ...]]:
     values: dict[str, Any] = {
-        f.name: _text(form, f.name) for f in CONTACT_FIELDS if f.kind != "checkbox"
+        f.name: _text(form, f.name)
+        for f in CONTACT_FIELDS
+        if f.kind != "checkbox" and f.name != "phone"
     }
     if not values["name"]:
         raise InputError("required", field="name")
     values["private"] = form.get("private") in ("on", "true", "1")
+    phone = _text(form, "phone")
+    ops: list[tuple[Any, ...]] = []
     if rid is None:
-        return [("create", "contact", {"service_id": service_id, **values})]
-    return [("update", "contact", rid, values)]
+        ops.append(("create", "contact", {"service_id": service_id, **values}))
+        ref = "$0"
+    else:
+        ops.append(("update", "contact", rid, values))
+        ref = rid
+    if old.get("_phone_id") and phone:
+        ops.append(("update", "phone", old["_phone_id"], {"number": phone}))
+    elif old.get("_phone_id"):
+        ops.append(("retire", "phone", old["_phone_id"]))
+    elif phone:
+        ops.append(("create", "phone", {"contact_id": ref, "number": phone}))
+    return ops
 
 
 def _load_cost(session: Any, service_id: str, rid: str) -> dict[str, Any]:
@@ -344,7 +367,15 @@ PARTS: dict[str, Part] = {
                 "wkst": "rrule",
             },
         ),
-        Part("contacts", "contact", "contact", CONTACT_FIELDS, _load_contact, _contact_ops, {}),
+        Part(
+            "contacts",
+            "contact",
+            "contact",
+            CONTACT_FIELDS,
+            _load_contact,
+            _contact_ops,
+            {"number": "phone"},
+        ),
         Part(
             "cost-options",
             "cost_option",
@@ -533,6 +564,16 @@ def service_parts(store: Store, service_id: str) -> dict[str, list[dict[str, Any
             .where(schema.Contact.service_id == service_id, schema.Contact.retired_at.is_(None))
             .order_by(schema.Contact.name)
         ).all()
+        phones: dict[str, list[str]] = {}
+        for contact_id, number in session.execute(
+            select(schema.Phone.contact_id, schema.Phone.number)
+            .where(
+                schema.Phone.contact_id.in_([c.id for c in contacts]),
+                schema.Phone.retired_at.is_(None),
+            )
+            .order_by(schema.Phone.created_at, schema.Phone.id)
+        ):
+            phones.setdefault(str(contact_id), []).append(number)
         costs = session.scalars(
             select(schema.CostOption)
             .where(schema.CostOption.service_id == service_id, schema.CostOption.retired_at.is_(None))
@@ -558,7 +599,12 @@ def service_parts(store: Store, service_id: str) -> dict[str, list[dict[str, Any
                 for s in schedules
             ],
             "contacts": [
-                {"id": c.id, "label": (c.name or "") + (" (private)" if c.private else "")}
+                {
+                    "id": c.id,
+                    "label": (c.name or "")
+                    + (f", {', '.join(phones[c.id])}" if c.id in phones else "")
+                    + (" (private)" if c.private else ""),
+                }
                 for c in contacts
             ],
             "cost-options": [
