@@ -123,6 +123,39 @@ def test_login_rate_limit_blocks_even_the_right_password(sqlite_store: Store) ->
     )
 
 
+def test_store_limiter_is_shared_by_every_process_and_slides(store: Store) -> None:
+    """Counted in the store: two limiters on two connections to one database (two workers)
+    see the same failures; the window slides; a success ends the count; keys are hashed."""
+    from datetime import UTC, datetime, timedelta
+
+    from strengthmap.storage import open_store
+
+    other = open_store(store.url.render_as_string(hide_password=False), upgrade=False)
+    try:
+        a = accounts.StoreLoginLimiter(store, max_failures=3, window_s=60)
+        b = accounts.StoreLoginLimiter(other, max_failures=3, window_s=60)
+        t0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+        a.fail("c@example.org|1.2.3.4", now=t0)
+        b.fail("c@example.org|1.2.3.4", now=t0 + timedelta(seconds=10))
+        assert not a.blocked("c@example.org|1.2.3.4", now=t0 + timedelta(seconds=11))
+        a.fail("c@example.org|1.2.3.4", now=t0 + timedelta(seconds=20))
+        for lim in (a, b):
+            assert lim.blocked("c@example.org|1.2.3.4", now=t0 + timedelta(seconds=59))
+            # the first failure has left the window
+            assert not lim.blocked("c@example.org|1.2.3.4", now=t0 + timedelta(seconds=60.5))
+            assert not lim.blocked("c@example.org|5.6.7.8", now=t0 + timedelta(seconds=30))
+        b.fail("c@example.org|1.2.3.4", now=t0 + timedelta(seconds=30))
+        assert a.blocked("c@example.org|1.2.3.4", now=t0 + timedelta(seconds=31))
+        b.reset("c@example.org|1.2.3.4", now=t0 + timedelta(seconds=32))
+        assert not a.blocked("c@example.org|1.2.3.4", now=t0 + timedelta(seconds=33))
+        with store.session() as s:
+            rows = s.query(schema.LoginAttempt).all()
+        assert len(rows) == 5 and [r.ok for r in rows].count(True) == 1  # nothing deleted
+        assert all("example" not in r.key_hash and len(r.key_hash) == 64 for r in rows)
+    finally:
+        other.close()
+
+
 def test_limiter_window_slides() -> None:
     lim = accounts.LoginLimiter(max_failures=3, window_s=60)
     for t in (0, 10, 20):

@@ -94,18 +94,26 @@ def test_cookies_are_http_only_same_site_and_secure_over_https(sqlite_store: Sto
 
 
 def test_login_is_rate_limited(sqlite_store: Store) -> None:
+    """Five failures in 15 minutes, counted across two apps on one store (as two worker
+    processes are): the sixth attempt is refused with 429 by either."""
     accounts.create_user(sqlite_store, "b@example.org", password="p" * 12)
-    app = create_app(Settings(database_url="sqlite://"), store=sqlite_store)
-    c = TestClient(app)
-    c.get("/login")
-    token = accounts.csrf_token(app.state.settings.secret_key, c.cookies["sm_csrf"])
+    clients = []
+    for _ in range(2):
+        app = create_app(Settings(database_url="sqlite://"), store=sqlite_store)
+        c = TestClient(app)
+        c.get("/login")
+        clients.append(
+            (c, accounts.csrf_token(app.state.settings.secret_key, c.cookies["sm_csrf"]))
+        )
     statuses = [
-        c.post(
+        clients[i % 2][0]
+        .post(
             "/login",
-            data={"email": "b@example.org", "password": "wrong", "csrf_token": token},
+            data={"email": "b@example.org", "password": "wrong", "csrf_token": clients[i % 2][1]},
             follow_redirects=False,
-        ).status_code
-        for _ in range(6)
+        )
+        .status_code
+        for i in range(6)
     ]
     assert statuses == [401] * 5 + [429]
 

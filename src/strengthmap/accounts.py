@@ -18,9 +18,11 @@ Security choices, so that they can be checked:
 * CSRF tokens are bound to a per-browser random nonce (kept in an HTTP-only cookie) with an HMAC
   keyed by ``Settings.secret_key``: a page on another site can neither read the cookie nor forge
   the HMAC, so it cannot produce a valid token.
-* Logins are rate limited per (account, client address): ``LoginLimiter`` allows
-  ``max_failures`` failed attempts in a sliding ``window_s``, then refuses (even a correct
-  password) until the oldest failure leaves the window.
+* Logins are rate limited per (account, client address): ``max_failures`` failed attempts in
+  a sliding ``window_s``, then refused (even a correct password) until the oldest failure
+  leaves the window or a login succeeds. The app counts in the store (``StoreLoginLimiter``,
+  table ``login_attempt``), so every worker process and app server shares one count;
+  ``LoginLimiter`` is the same rule in memory, for one process.
 
 This module is a domain module: it takes the store and plain values; the web layer
 (``strengthmap.api.auth``) turns its results into cookies and HTTP statuses.
@@ -40,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from strengthmap.errors import Conflict, Forbidden, InputError, NotFound, Unauthorized
 from strengthmap.storage import Store, schema
@@ -249,6 +251,60 @@ class LoginLimiter:
             self._failures.pop(key, None)
 
 
+class StoreLoginLimiter:
+    """The same sliding-window limit, counted in the store (``login_attempt``), so that every
+    server process shares it: with ``serve --workers N`` an in-memory count gave each worker
+    its own ``max_failures`` tries. A success ends the count for its key; attempts are kept as
+    a record of logins (keys hashed: SHA-256 of "email|address"), never deleted.
+
+    >>> from strengthmap.storage import open_store
+    >>> lim = StoreLoginLimiter(open_store("sqlite://"), max_failures=2)
+    >>> lim.fail("a|1"); lim.fail("a|1"); lim.blocked("a|1"), lim.blocked("b|1")
+    (True, False)
+    >>> lim.reset("a|1"); lim.blocked("a|1")
+    False
+    """
+
+    def __init__(self, store: Store, *, max_failures: int = 5, window_s: float = 15 * 60) -> None:
+        self.store = store
+        self.max_failures = max_failures
+        self.window_s = window_s
+
+    @staticmethod
+    def _key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    def blocked(self, key: str, *, now: datetime | None = None) -> bool:
+        now = now or datetime.now(UTC)
+        since = now - timedelta(seconds=self.window_s)
+        tab = schema.LoginAttempt
+        with self.store.session() as session:
+            last_ok = session.scalar(
+                select(func.max(tab.at)).where(tab.key_hash == self._key(key), tab.ok.is_(True))
+            )
+            if last_ok is not None:
+                last_ok = last_ok if last_ok.tzinfo else last_ok.replace(tzinfo=UTC)
+                since = max(since, last_ok)
+            failures = session.scalar(
+                select(func.count()).where(
+                    tab.key_hash == self._key(key), tab.ok.is_(False), tab.at > since
+                )
+            )
+        return int(failures or 0) >= self.max_failures
+
+    def _record(self, key: str, ok: bool, now: datetime | None) -> None:
+        with self.store.transaction() as session:
+            session.add(
+                schema.LoginAttempt(key_hash=self._key(key), at=now or datetime.now(UTC), ok=ok)
+            )
+
+    def fail(self, key: str, *, now: datetime | None = None) -> None:
+        self._record(key, False, now)
+
+    def reset(self, key: str, *, now: datetime | None = None) -> None:
+        self._record(key, True, now)
+
+
 class TooManyAttempts(Forbidden):
     """Too many failed logins for this account from this address; try again later."""
 
@@ -261,13 +317,14 @@ def authenticate(
     password: str,
     *,
     client: str = "",
-    limiter: LoginLimiter | None = None,
+    limiter: LoginLimiter | StoreLoginLimiter | None = None,
 ) -> User:
     """The user whose email and password match, or Unauthorized (one message for every failure,
     so that it does not reveal which accounts exist); TooManyAttempts when rate limited."""
     key = f"{email.strip().lower()}|{client}"
     if limiter is not None and limiter.blocked(key):
         raise TooManyAttempts("too many failed logins; wait 15 minutes and try again")
+    user: User | None = None
     with store.transaction() as session:
         row = session.scalar(
             select(schema.UserAccount).where(schema.UserAccount.email == email.strip().lower())
@@ -278,15 +335,19 @@ def authenticate(
             verify_password(_DUMMY_HASH, password)
         elif not verify_password(row.password_hash, password):
             ok = False
-        if not ok or row is None:
-            if limiter is not None:
-                limiter.fail(key)
-            raise Unauthorized("wrong email or password")
-        if _hasher.check_needs_rehash(row.password_hash):
-            row.password_hash = hash_password(password)
+        if ok and row is not None:
+            if _hasher.check_needs_rehash(row.password_hash):
+                row.password_hash = hash_password(password)
+            user = _user(row)
+    # the attempt is recorded after the check's transaction (a store-backed limiter writes its
+    # own, which on SQLite could not start while this one held the write lock)
+    if user is None:
         if limiter is not None:
-            limiter.reset(key)
-        return _user(row)
+            limiter.fail(key)
+        raise Unauthorized("wrong email or password")
+    if limiter is not None:
+        limiter.reset(key)
+    return user
 
 
 _DUMMY_HASH = _hasher.hash("not a real password, used to even out timing")
@@ -371,6 +432,7 @@ __all__ = [
     "ROLES",
     "SESSION_TTL",
     "LoginLimiter",
+    "StoreLoginLimiter",
     "TooManyAttempts",
     "User",
     "authenticate",

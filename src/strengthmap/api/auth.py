@@ -188,11 +188,14 @@ def require_role(role: str) -> Callable[..., Awaitable[User]]:
     return dependency
 
 
-def login_limiter(request: Request) -> accounts.LoginLimiter:
+def login_limiter(request: Request) -> accounts.StoreLoginLimiter:
+    """The login limit, counted in the store so that every worker process shares it."""
     limiter = getattr(request.app.state, "login_limiter", None)
     if limiter is None:
-        limiter = request.app.state.login_limiter = accounts.LoginLimiter()
-    assert isinstance(limiter, accounts.LoginLimiter)
+        limiter = request.app.state.login_limiter = accounts.StoreLoginLimiter(
+            request.app.state.store
+        )
+    assert isinstance(limiter, accounts.StoreLoginLimiter)
     return limiter
 
 

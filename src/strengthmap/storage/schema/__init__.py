@@ -1,6 +1,12 @@
 """Every table of the domain model (DESIGN.md section 3), one module per family of nouns."""
 
-from strengthmap.storage.schema.accounts import ROLES, AuditEntry, UserAccount, UserSession
+from strengthmap.storage.schema.accounts import (
+    ROLES,
+    AuditEntry,
+    LoginAttempt,
+    UserAccount,
+    UserSession,
+)
 from strengthmap.storage.schema.base import Base, new_uuid, utcnow
 from strengthmap.storage.schema.community import (
     CONSENT_LEVELS,
@@ -74,6 +80,7 @@ __all__ = [
     "IndicatorValue",
     "Language",
     "Location",
+    "LoginAttempt",
     "Organization",
     "OrganizationIdentifier",
     "Person",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from strengthmap.storage.schema.base import Base, utcnow
@@ -39,6 +39,19 @@ class UserSession(Base):
     expires_at: Mapped[datetime] = mapped_column()
 
 
+class LoginAttempt(Base):
+    """One login attempt, kept so that every server process (and every app server of a
+    PostgreSQL deployment) counts the same failures. ``key_hash``: SHA-256 of the lower-cased
+    email and the client address (neither is stored as such)."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
 class AuditEntry(Base):
     """Who changed what, when: one row per create / update / retire of any record."""
 
@@ -53,4 +66,4 @@ class AuditEntry(Base):
     changes: Mapped[dict[str, Any] | None] = mapped_column()  # {"field": [old, new]}
 
 
-__all__ = ["ROLES", "AuditEntry", "UserAccount", "UserSession"]
+__all__ = ["ROLES", "AuditEntry", "LoginAttempt", "UserAccount", "UserSession"]
