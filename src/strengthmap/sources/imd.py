@@ -4,7 +4,8 @@ Example:
     >>> t = read_imd(data_dir / "imd/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz",
     ...              release=2019, place="Leeds")                               # doctest: +SKIP
     >>> len(t.frame), t.n_areas, int(t.frame.loc[t.frame.code == "E01011264", "imd_rank"].iloc[0])
-    (482, 32844, 13915)                                                       # doctest: +SKIP
+    ... # doctest: +SKIP
+    (482, 32844, 13915)
 
 Columns are mapped by name, so any of these layouts is read:
 
