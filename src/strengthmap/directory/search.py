@@ -309,6 +309,16 @@ def search_services(store: Store, query: ServiceQuery, *, prefilter: bool = True
                 return _ranked_page(session, query, conds, scores, live)
         else:
             conds.extend(_sql_prefilters(store, query, term_sets, box))
+            if (
+                store.is_postgis
+                and prefilter
+                and query.text
+                and query.near is None
+                and area_geom is None
+                and query.day is None
+            ):
+                # ranked by ts_rank alone: PostgreSQL orders and pages, the page's places read
+                return _ranked_page_sql(session, query, conds)
         return _filtered_page(session, store, query, conds, area_geom, scores)
 
 
@@ -529,6 +539,32 @@ def _ranked_page(
     )
     for h, value in zip(hits, scores.of([rowid_of[h.service_id] for h in hits]), strict=True):
         h.score = value
+    return SearchPage(hits, total, query.page, query.per_page)
+
+
+def _ranked_page_sql(session: Any, query: ServiceQuery, conds: list[Any]) -> SearchPage:
+    """A text search with no place or time filter on PostgreSQL: the database counts the
+    matches, ranks them (``ts_rank``, then name in code-point order, then id: the order of
+    ``_filtered_page``) and returns one page; only that page's services have their places read."""
+    svc = schema.Service.__table__
+    assert query.text
+    rank = sa.func.ts_rank(
+        sa.literal_column(PG_TSVECTOR), sa.func.plainto_tsquery("english", query.text)
+    )
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(svc).where(*conds)) or 0)
+    first = (query.page - 1) * query.per_page
+    ranked = session.execute(
+        sa.select(svc.c.id, rank.label("score"))
+        .where(*conds)
+        .order_by(rank.desc(), svc.c.name.collate("C"), svc.c.id.collate("C"))
+        .offset(first)
+        .limit(query.per_page)
+    ).all()
+    if not ranked:
+        return SearchPage([], total, query.page, query.per_page)
+    position = {sid: k for k, (sid, _score) in enumerate(ranked)}
+    rows = session.execute(_hit_statement(True, query.text, [svc.c.id.in_(list(position))])).all()
+    hits = sorted(_collapse(rows, query, None, session), key=lambda h: position[h.service_id])
     return SearchPage(hits, total, query.page, query.per_page)
 
 
