@@ -457,91 +457,83 @@ def upsert_rows(
     materialised = {t: [dict(r) for r in rows[t]] for t in TABLE_ORDER if t in rows}
     _derive_free(materialised)
     now = utcnow()
-    today = now.date() if stamp_verified else None
-    written: dict[str, int] = {}
-    counts = counts if counts is not None else UpsertCounts()
-    audit: list[dict[str, Any]] = []
-    existing: dict[str, set[str]] = {}
+    run = _Upsert(
+        session=session,
+        source=source,
+        licence=licence,
+        actor=actor,
+        extra_keys=extra_keys,
+        now=now,
+        today=now.date() if stamp_verified else None,
+        counts=counts if counts is not None else UpsertCounts(),
+    )
     done, total = 0, sum(len(r) for r in materialised.values())
     with bulk.large_write(session, total):
         for table, table_rows in materialised.items():
-            done = _write_table(
-                session,
-                table,
-                table_rows,
-                source=source,
-                licence=licence,
-                actor=actor,
-                extra_keys=extra_keys,
-                now=now,
-                today=today,
-                counts=counts,
-                audit=audit,
-                existing=existing,
-                written=written,
-                done=done,
-            )
-            if progress is not None and table_rows:
+            if not table_rows:
+                continue
+            run.write(table, table_rows)
+            done += len(table_rows)
+            if progress is not None:
                 progress(done, total)
         if actor is not None:
             if listed_children:
                 _retire_unlisted(
                     session,
                     listed_children,
-                    existing,
+                    run.existing,
                     actor=actor,
                     now=now,
-                    counts=counts,
-                    audit=audit,
+                    counts=run.counts,
+                    audit=run.audit,
                 )
-            if audit:
-                _write_audit(session, audit)
-    return written
+            if run.audit:
+                _write_audit(session, run.audit)
+    return run.written
 
 
-def _write_table(
-    session: Any,
-    table: str,
-    table_rows: list[dict[str, Any]],
-    *,
-    source: str | None,
-    licence: str | None,
-    actor: str | None,
-    extra_keys: Collection[str] | None,
-    now: datetime,
-    today: date | None,
-    counts: UpsertCounts,
-    audit: list[dict[str, Any]],
-    existing: dict[str, set[str]],
-    written: dict[str, int],
-    done: int,
-) -> int:
-    """One table of ``upsert_rows``; returns the rows done so far."""
-    if not table_rows:
-        return done
-    done += len(table_rows)
-    if actor is not None:
-        table_rows, existing[table] = _merge_stored(
-            session,
-            table,
-            table_rows,
-            source=source,
-            licence=licence,
-            actor=actor,
-            extra_keys=extra_keys,
-            now=now,
-            counts=counts,
-            audit=audit,
+@dataclass
+class _Upsert:
+    """One ``upsert_rows`` call: its settings and what it has done so far."""
+
+    session: Any
+    source: str | None
+    licence: str | None
+    actor: str | None
+    extra_keys: Collection[str] | None
+    now: datetime
+    today: date | None
+    counts: UpsertCounts
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    existing: dict[str, set[str]] = field(default_factory=dict)
+    written: dict[str, int] = field(default_factory=dict)
+
+    def write(self, table: str, table_rows: list[dict[str, Any]]) -> None:
+        """One table: merged into the stored rows when audited, then upserted in bulk."""
+        if self.actor is not None:
+            table_rows, self.existing[table] = _merge_stored(
+                self.session,
+                table,
+                table_rows,
+                source=self.source,
+                licence=self.licence,
+                actor=self.actor,
+                extra_keys=self.extra_keys,
+                now=self.now,
+                counts=self.counts,
+                audit=self.audit,
+            )
+        if not table_rows:
+            return
+        names, prepared = _prepare(
+            table, table_rows, self.source, self.licence, self.now, self.today
         )
-    if table_rows:
-        names, prepared = _prepare(table, table_rows, source, licence, now, today)
         if table not in _SELF_REFERENCING:
             # in key order, the primary-key b-tree grows at its end instead of splitting
             # pages all over (random UUIDs); self-referencing tables keep parents first
             prepared.sort(key=lambda t: t[0])
-        bulk.upsert_many(session, MODELS[table].__table__, names, prepared)
-        written[table] = len(prepared)
-    return done
+        bulk.upsert_many(self.session, MODELS[table].__table__, names, prepared)
+        self.written[table] = len(prepared)
 
 
 def _write_audit(session: Any, audit: list[dict[str, Any]]) -> None:
