@@ -304,7 +304,11 @@ def test_text_pages_ranked_by_the_database_or_the_kept_scores_equal_the_full_ans
     match's places (SQLite: the kept scores; PostgreSQL: ORDER BY ts_rank in SQL); its pages
     are exactly the pages of the full answer, on both backends, with other filters too."""
     _populate(store, n=400)
-    for text, extra in (("lunch", {}), ("club", {"include_retired": True}), ("garden walk", {"age": 30})):
+    for text, extra in (
+        ("lunch", {}),
+        ("club", {"include_retired": True}),
+        ("garden walk", {"age": 30}),
+    ):
         kw = {k: v for k, v in extra.items() if v is not None}
         whole = _answer(store, ServiceQuery(text=text, per_page=1000, **kw), prefilter=False)  # type: ignore[arg-type]
         assert len(whole) > 10 or text == "garden walk"
