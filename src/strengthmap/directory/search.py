@@ -23,9 +23,10 @@ import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ from shapely import points as _points
 from shapely.prepared import prep
 
 from strengthmap.directory import candidates
-from strengthmap.directory.schedules import open_at, parse_day, parse_time
+from strengthmap.directory.schedules import LONDON, open_at, parse_day, parse_time
 from strengthmap.errors import InputError, NotFound
 from strengthmap.storage import Store, schema
 
@@ -808,7 +809,7 @@ def _open_filter(session: Any, hits: list[ServiceHit], query: ServiceQuery) -> l
     """Keep the hits with a schedule session overlapping the day and time window.
 
     Services often share a timetable (every Wednesday 12:00-14:00), so each distinct schedule
-    is expanded once per search.
+    is expanded once for a question, and the answer kept for the next search (``_schedule_open``).
     """
     day = query.day
     assert day is not None
@@ -820,23 +821,25 @@ def _open_filter(session: Any, hits: list[ServiceHit], query: ServiceQuery) -> l
             by_service.setdefault(sid, []).append(
                 tuple(tuple(v) if isinstance(v, list) else v for v in values)
             )
-    answers: dict[tuple[Any, ...], bool] = {}
-
-    def runs(row: tuple[Any, ...]) -> bool:
-        answer = answers.get(row)
-        if answer is None:
-            answer = answers[row] = open_at(
-                [dict(zip(_SCHEDULE_COLUMNS, row, strict=True))],
-                day,
-                query.start_time,
-                query.end_time,
-                today=query.today,
-            )
-        return answer
-
+    # the same schedule asked the same question gives the same answer: kept across searches
+    today = query.today or datetime.now(ZoneInfo(LONDON)).date()
+    window = (day, query.start_time, query.end_time, today)
     # open_at(schedules) is "any of the schedules is open", so each row is asked on its own
-    kept = [h for h in hits if any(runs(row) for row in by_service.get(h.service_id, ()))]
-    return kept
+    return [
+        h
+        for h in hits
+        if any(_schedule_open(row, window) for row in by_service.get(h.service_id, ()))
+    ]
+
+
+@lru_cache(maxsize=16_384)
+def _schedule_open(row: tuple[Any, ...], window: tuple[Any, ...]) -> bool:
+    """``open_at`` of one schedule row (``_SCHEDULE_COLUMNS`` values) for (day, start, end,
+    today): a pure function of its arguments, so its answers are kept (bounded LRU)."""
+    day, start_time, end_time, today = window
+    return open_at(
+        [dict(zip(_SCHEDULE_COLUMNS, row, strict=True))], day, start_time, end_time, today=today
+    )
 
 
 def parse_near(store: Store, value: str) -> tuple[float, float]:
