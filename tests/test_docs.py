@@ -56,3 +56,25 @@ def test_docs_link_targets_exist() -> None:
             if target.startswith("http"):
                 continue
             assert (md.parent / target).exists(), f"{md.name} links to missing {target}"
+
+
+def test_docstring_examples_run() -> None:
+    """Every example in the package's docstrings runs and prints what it says (an example that
+    needs the real data directory is marked ``+SKIP``; tests/test_sources_*.py check the same
+    figures on the real files)."""
+    import doctest
+    import importlib
+    import pkgutil
+
+    failed: list[str] = []
+    attempted = 0
+    for info in pkgutil.walk_packages(strengthmap.__path__, "strengthmap."):
+        if ".migrations" in info.name or info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, report=False)
+        attempted += result.attempted
+        if result.failed:
+            failed.append(f"{info.name}: {result.failed} of {result.attempted}")
+    assert not failed, failed
+    assert attempted > 100  # the examples are there and were run
