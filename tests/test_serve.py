@@ -243,3 +243,19 @@ def test_workers_share_the_settings_so_csrf_tokens_work_in_every_worker(
             seen.add(fresh.get("/api/health", timeout=5).json()["pid"])
         time.sleep(0.05)
     assert dead not in seen and len(seen) == 2 and pids < seen, (dead, seen)
+
+
+@pytest.mark.slow
+def test_workers_that_cannot_start_stop_the_server_instead_of_restarting_for_ever() -> None:
+    """A worker that dies again and again right after starting (here: an app that cannot be
+    imported) makes the supervisor stop with exit code 1, its sockets closed."""
+    from strengthmap.api import workers
+
+    port = _free_port()
+    config = {"app": "strengthmap_no_such_module:app", "host": "127.0.0.1", "port": port,
+              "log_level": "critical"}  # fmt: skip
+    started = time.monotonic()
+    assert workers.run_workers(config, 2) == 1
+    assert time.monotonic() - started < 120
+    with socket.socket() as s:  # the port is free again
+        s.bind(("127.0.0.1", port))

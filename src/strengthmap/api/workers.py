@@ -98,8 +98,6 @@ def run_workers(config_kwargs: dict[str, Any], workers: int) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     code = 0
     try:
-        host, port = config_kwargs["host"], sockets[0].getsockname()[1]
-        logger.info("Serving on http://%s:%s with %d workers (SO_REUSEPORT)", host, port, workers)
         for i in range(workers):
             start(i)
         while not stop.wait(CHECK_EVERY_S):

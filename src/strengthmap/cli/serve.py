@@ -68,5 +68,6 @@ def serve(
 
     if balanced_workers_supported():
         # one listening socket per worker: the kernel spreads connections across them
+        console.print(f"Serving on http://{host}:{port} with {workers} worker processes")
         raise typer.Exit(run_workers(config, workers))
     uvicorn.run(**config, workers=workers)
