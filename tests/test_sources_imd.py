@@ -310,3 +310,51 @@ def test_bad_score_in_file7_names_row_and_published_field(tmp_path: Path) -> Non
     err = caught.value
     assert (err.file, err.row, err.field) == (str(bad), 3, "Income Score (rate)")
     assert "'n/a' is not a number" in str(err)
+
+
+@pytest.mark.realdata
+def test_official_files_added_to_the_data_directory_are_loaded(
+    sqlite_store: Store, data_dir: Path, tmp_path: Path, file2: pd.DataFrame
+) -> None:
+    """An analyst drops the official IoD2019 File 7 and File 5 and the IoD2025 File 7 into the
+    data directory: ``data load`` picks them up by their published names, and their scores join
+    the ranks of the files already there (values both give must agree), for the areas they
+    cover; every other area keeps its ranks, without a score."""
+    from strengthmap.sources import load_data_dir
+    from strengthmap.sources.catalog import BY_ID
+
+    data = tmp_path / "data"
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            (data / path.relative_to(data_dir)).parent.mkdir(parents=True, exist_ok=True)
+            (data / path.relative_to(data_dir)).symlink_to(path)
+    for dataset, fixture_path in (
+        ("imd2019_file7", FILE7_2019),
+        ("imd2019_file5", FILE5_2019),
+        ("imd2025_file7", FILE7_2025),
+    ):
+        (data / BY_ID[dataset].path).write_bytes(fixture_path.read_bytes())
+    reports = {r.dataset: r for r in load_data_dir(sqlite_store, data, place="Leeds")}
+    assert {"imd2019_file7", "imd2019_file5", "imd2025_file7"} <= set(reports)
+    assert reports["imd2019_file5"].rows_read == 4  # read whole, three of them in Leeds
+    stored = _deprivation(sqlite_store, 2019)
+    src = fixture(FILE7_2019, "LSOA code (2011)")
+    leeds = [c for c in src.index if c in stored.index]
+    assert len(leeds) == 3 and len(stored) == 482
+    for code in leeds:
+        for key in PUBLISHED:
+            assert stored.at[code, f"{key}_score"] == pytest.approx(
+                src.at[code, official(key, "score")]
+            )
+            assert stored.at[code, f"{key}_rank"] == file2.at[code, official(key, "rank")]
+    others = stored.drop(index=leeds)
+    assert others["imd_score"].isna().all() and others["imd_rank"].notna().all()
+    stored25 = _deprivation(sqlite_store, 2025)
+    assert len(stored25) == 488 and stored25["imd_score"].notna().all()
+    src25 = fixture(FILE7_2025, "LSOA code (2021)")
+    for code in [c for c in src25.index if c in stored25.index]:
+        for ours, name in POP_2025.items():
+            assert stored25.at[code, ours] == src25.at[code, name]
+    with sqlite_store.session() as s:
+        ids = set(s.scalars(select(schema.Dataset.id)))
+    assert {"imd2019_file7", "imd2019_file5", "imd2025_file7"} <= ids

@@ -216,8 +216,12 @@ def read_data_dir(
         primaries = [e for e in g.entries if e.role == "primary"]
         checks = [e for e in g.entries if e.role == "crosscheck"]
         if g.name == "imd2019" and primaries:
-            tables = [g.sources[e.id] for e in primaries + checks]
-            combine_imd(*[t for t in tables if isinstance(t, ImdTable)])
+            tables = [g.sources[e.id] for e in primaries]
+            extra = [g.sources[e.id] for e in checks]
+            combine_imd(
+                *_base_first([t for t in tables if isinstance(t, ImdTable)]),
+                *[t for t in extra if isinstance(t, ImdTable)],
+            )
         if g.name == "life_expectancy" and primaries and checks:
             base, other = g.sources[primaries[0].id], g.sources[checks[0].id]
             assert isinstance(base, LifeExpectancyTable) and isinstance(other, LifeExpectancyTable)
@@ -235,6 +239,15 @@ _WRITERS: dict[type, Callable[[Any, Any], int]] = {
 }
 
 
+def _base_first(tables: list[ImdTable]) -> list[ImdTable]:
+    """IoD files of one release, the base first: the most areas, then the most rank columns
+    (File 7 before File 2 before File 1 before File 6); the others add their columns for the
+    areas the base has (``combine_imd``)."""
+    return sorted(
+        tables, key=lambda t: (-len(t.frame), -sum(c.endswith("_rank") for c in t.frame.columns))
+    )
+
+
 def _write_group(session: Any, g: _Group, place: str | None) -> dict[str, int]:
     """Write one group inside the caller's transaction; rows written per dataset id."""
     written: dict[str, int] = {}
@@ -245,8 +258,7 @@ def _write_group(session: Any, g: _Group, place: str | None) -> dict[str, int]:
     first = g.sources[primaries[0].id]
     if isinstance(first, ImdTable):
         imd_tables = [t for t in (g.sources[e.id] for e in primaries) if isinstance(t, ImdTable)]
-        # the table with the most columns is the base (File 2 before File 1 before File 6)
-        imd_tables.sort(key=lambda t: -sum(c.endswith("_rank") for c in t.frame.columns))
+        imd_tables = _base_first(imd_tables)
         frame = combine_imd(*imd_tables)
         written[imd_tables[0].dataset] = write_imd(
             session, first.release, frame, source_id=imd_tables[0].dataset

@@ -175,6 +175,17 @@ CATALOG: tuple[CatalogEntry, ...] = (
                       "File 1: Index of Multiple Deprivation"),
     _iod2019_official("imd2019_file6", "File_6_-_IoD2019_Population_Denominators.csv.gz",
                       "File 6: population denominators (mid-2015)"),
+    # official files a user may add to the data directory (not in ../shared/data, not in the
+    # download manifest): IoD2019 File 7 (everything, CSV) and File 5 (scores: the published
+    # xlsx saved as CSV), IoD2025 File 7; their scores and denominators join the files above
+    _entry("imd2019", "imd2019_file7",
+           "imd/File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators_3.csv",
+           "English Indices of Deprivation 2019, File 7: all ranks, deciles, scores and "
+           "population denominators", IOD2019_URL, england_wide=True,
+           published=IOD2019_PUBLISHED),
+    _entry("imd2019", "imd2019_file5", "imd/File_5_-_IoD2019_Scores.csv",
+           "English Indices of Deprivation 2019, File 5: scores (saved as CSV)", IOD2019_URL,
+           england_wide=True, published=IOD2019_PUBLISHED),
     _entry("imd2019", "imd2019_leeds", "imd/leeds_imd2019_lsoa2011.csv",
            "English Indices of Deprivation 2019, Files 2 and 6 joined, Leeds", _ENERGY + _FILE2,
            role="crosscheck", published=IOD2019_PUBLISHED),
@@ -182,6 +193,10 @@ CATALOG: tuple[CatalogEntry, ...] = (
            "English Indices of Deprivation 2025: ranks, deciles and scores (LSOA 2021)",
            _IMD_PKG + "data/imd2025_england_lsoa21.rda", england_wide=True,
            published="2025-10-30"),
+    _entry("imd2025", "imd2025_file7",
+           "imd/File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv",
+           "English Indices of Deprivation 2025, File 7: all ranks, deciles, scores and "
+           "population denominators", IOD2025_URL, england_wide=True, published="2025-10-30"),
     _entry("life_expectancy", "life_expectancy_msoa2011",
            "life_expectancy/le_birth_msoa2011_2016_2020_england_wales.csv",
            "Life expectancy at birth by MSOA 2011, England and Wales, 2016 to 2020",
