@@ -1,8 +1,9 @@
 """In-memory candidate sets for directory search on SQLite, kept per process and per version.
 
 ``search_services`` narrows a query to the services that can match before it runs its SQL: those
-with a live location in the query's bounding box, those whose name or description matches the
-text (FTS5, the same ``MATCH`` as before), those tagged with a taxonomy term or a narrower one.
+with a live location in the query's bounding box, those tagged with a taxonomy term or a
+narrower one, and those whose name or description matches the text (the rowids of the text's
+BM25 scores, ``search.text_scores``, which the search keeps here with ``CandidateSets.get``).
 Each set is computed once and kept in memory as a sorted array of ``service.rowid``; a search
 intersects the sets it needs (microseconds) and the SQL then reads only those services, where
 it used to join the whole location index and materialise every full-text match on each request.
@@ -52,7 +53,6 @@ _POINTS_SQL = (
     "WHERE sal.retired_at IS NULL AND l.retired_at IS NULL "
     "AND l.latitude IS NOT NULL AND l.longitude IS NOT NULL"
 )
-_TEXT_SQL = "SELECT rowid FROM service_fts WHERE service_fts MATCH ?"
 _EMPTY = np.zeros(0, np.int64)
 
 
@@ -76,8 +76,8 @@ class _Points:
         return np.unique(self.rowid[i0:i1][(lon >= minx) & (lon <= maxx)])
 
 
-class _Sets:
-    """The candidate sets of one store at one directory version."""
+class CandidateSets:
+    """The candidate sets of one store at one directory version (``current``)."""
 
     def __init__(self, version: int) -> None:
         self.version = version
@@ -88,6 +88,9 @@ class _Sets:
         self.lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+        """``build()``, kept under ``key`` (at most ``MAX_SETS`` values and ``MAX_BYTES`` of
+        arrays, least recently used dropped). For values computed from the directory tables
+        alone, such as a text's scores."""
         with self.lock:
             found = self.keyed.get(key)
             if found is not None:
@@ -105,6 +108,47 @@ class _Sets:
                 self.bytes -= self.sizes.pop(old)
         return made
 
+    def narrow(
+        self,
+        session: Any,
+        *,
+        box: tuple[float, float, float, float] | None = None,
+        text: np.ndarray | None = None,
+        term_ids: Sequence[frozenset[str]] = (),
+    ) -> np.ndarray:
+        """The sorted ``service.rowid`` values that pass every given prefilter (AND).
+
+        ``box``: a live location of the service (through a live ``service_at_location``) lies
+        in the box; ``text``: the sorted rowids of the services matching the text (the caller
+        has them with their scores, ``search.text_scores``); each of ``term_ids``: a live
+        attribute of the service names one of the ids. Retired services are not removed here
+        (the caller's SQL does that). At least one prefilter must be given.
+        """
+        if box is None and text is None and not term_ids:
+            raise ValueError("narrow() needs a box, a text or a term")
+        parts: list[np.ndarray] = [] if text is None else [text]
+        for ids in term_ids:
+            parts.append(self.get(("terms", ids), lambda ids=ids: _term_set(session, ids)))  # type: ignore[misc]
+        if box is not None:
+            if self.points is None:
+                self.points = _Points(
+                    [(float(a), float(b), int(c)) for a, b, c in _rows(session, _POINTS_SQL)]
+                )
+            parts.append(self.points.in_box(box))
+        parts.sort(key=len)  # intersect from the smallest
+        found = parts[0]
+        for other in parts[1:]:
+            if not len(found):
+                break
+            found = np.intersect1d(found, other, assume_unique=True)
+        return found
+
+    def live(self, session: Any) -> np.ndarray:
+        """The sorted rowids of the services that are not retired."""
+        sql = "SELECT rowid FROM service WHERE retired_at IS NULL ORDER BY rowid"
+        found: np.ndarray = self.get(("live",), lambda: _rowids(_rows(session, sql)))
+        return found
+
 
 def _nbytes(value: Any) -> int:
     """The bytes of the arrays in ``value`` (an array, or an object holding arrays)."""
@@ -117,7 +161,7 @@ def _nbytes(value: Any) -> int:
 
 
 #: Per engine (one per store): the sets of the latest version seen.
-_SETS: weakref.WeakKeyDictionary[Any, _Sets] = weakref.WeakKeyDictionary()
+_SETS: weakref.WeakKeyDictionary[Any, CandidateSets] = weakref.WeakKeyDictionary()
 #: Per engine: whether its schema has ``directory_version`` (checked once per process).
 _VERSIONED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
@@ -145,97 +189,55 @@ def available(session: Any) -> bool:
     return known
 
 
-def _sets(session: Any) -> _Sets:
-    """The current sets of the session's store, the version read in the session's transaction.
-    Raises ``RuntimeError`` when the store keeps no directory version."""
+def current(session: Any) -> CandidateSets | None:
+    """The store's candidate sets for the directory version read in the session's transaction
+    (once per search), or None when the store keeps no version (PostgreSQL; SQLite before
+    migration 0004)."""
     if not available(session):
-        raise RuntimeError("this store keeps no directory version (run `strengthmap db upgrade`)")
+        return None
     engine = _engine(session)
     version = int(session.connection().exec_driver_sql(_VERSION_SQL).scalar_one())
     sets = _SETS.get(engine)
     if sets is None or sets.version != version:
-        sets = _SETS[engine] = _Sets(version)
+        sets = _SETS[engine] = CandidateSets(version)
     return sets
-
-
-def cached(session: Any, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
-    """``build()``, kept under ``key`` for the store's current directory version (at most
-    ``MAX_SETS`` values and ``MAX_BYTES`` of arrays, least recently used dropped). For values
-    computed from the directory tables alone, such as text scores. Raises ``RuntimeError`` as
-    ``narrow`` does."""
-    return _sets(session).get(key, build)
-
-
-def _rows(session: Any, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    return list(session.connection().exec_driver_sql(sql, params).all())
 
 
 def narrow(
     session: Any,
     *,
     box: tuple[float, float, float, float] | None = None,
-    fts_query: str | None = None,
+    text: np.ndarray | None = None,
     term_ids: Sequence[frozenset[str]] = (),
 ) -> np.ndarray:
-    """The sorted ``service.rowid`` values that pass every given prefilter (AND).
-
-    ``box``: a live location of the service (through a live ``service_at_location``) lies in
-    the box; ``fts_query``: an FTS5 query (``search._fts5_query``) matches the service's name or
-    description; each of ``term_ids``: a live attribute of the service names one of the ids.
-    Retired services are not removed here (the caller's SQL does that). At least one prefilter
-    must be given. Raises ``RuntimeError`` when the store keeps no directory version.
-    """
-    if box is None and fts_query is None and not term_ids:
-        raise ValueError("narrow() needs a box, a text or a term")
-    sets = _sets(session)
-    parts: list[np.ndarray] = []
-    if fts_query is not None:
-        parts.append(sets.get(("text", fts_query), lambda: _text_set(session, fts_query)))
-    for ids in term_ids:
-        key = ("terms", ids)
-        parts.append(sets.get(key, lambda ids=ids: _term_set(session, ids)))  # type: ignore[misc]
-    if box is not None:
-        points = sets.points
-        if points is None:
-            points = sets.points = _Points(
-                [(float(a), float(b), int(c)) for a, b, c in _rows(session, _POINTS_SQL)]
-            )
-        parts.append(points.in_box(box))
-    parts.sort(key=len)  # intersect from the smallest
-    found = parts[0]
-    for other in parts[1:]:
-        if not len(found):
-            break
-        found = np.intersect1d(found, other, assume_unique=True)
-    return found
+    """``CandidateSets.narrow`` on the store's current sets. Raises ``RuntimeError`` when the
+    store keeps no directory version."""
+    sets = current(session)
+    if sets is None:
+        raise RuntimeError("this store keeps no directory version (run `strengthmap db upgrade`)")
+    return sets.narrow(session, box=box, text=text, term_ids=term_ids)
 
 
-def live_services(session: Any) -> np.ndarray:
-    """The sorted rowids of the services that are not retired (kept like the other sets)."""
-
-    def build() -> np.ndarray:
-        rows = _rows(session, "SELECT rowid FROM service WHERE retired_at IS NULL ORDER BY rowid")
-        return np.fromiter((r[0] for r in rows), np.int64, len(rows))
-
-    found: np.ndarray = _sets(session).get(("live",), build)
-    return found
+def _rows(session: Any, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    return list(session.connection().exec_driver_sql(sql, params).all())
 
 
-def _text_set(session: Any, fts_query: str) -> np.ndarray:
-    rows = _rows(session, _TEXT_SQL, (fts_query,))
+def _rowids(rows: Sequence[Any]) -> np.ndarray:
+    """The sorted distinct integers of the rows' first column."""
     return np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows))) if rows else _EMPTY
 
 
 def _term_set(session: Any, ids: frozenset[str]) -> np.ndarray:
     ordered = sorted(ids)
     marks = ", ".join("?" * len(ordered))
-    rows = _rows(
-        session,
-        "SELECT s.rowid FROM attribute a JOIN service s ON s.id = a.link_id "
-        f"WHERE a.retired_at IS NULL AND a.taxonomy_term_id IN ({marks})",
-        tuple(ordered),
+    return _rowids(
+        _rows(
+            session,
+            "SELECT s.rowid FROM attribute a JOIN service s ON s.id = a.link_id "
+            f"WHERE a.retired_at IS NULL AND a.taxonomy_term_id IN ({marks})",
+            tuple(ordered),
+        )
     )
-    return np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows))) if rows else _EMPTY
 
 
-__all__ = ["MAX_BYTES", "MAX_SETS", "available", "cached", "live_services", "narrow"]
+__all__ = ["MAX_BYTES", "MAX_SETS", "CandidateSets", "available", "current", "narrow"]

@@ -268,57 +268,40 @@ def search_services(store: Store, query: ServiceQuery, *, prefilter: bool = True
             else None
         )
         area_geom = _area_geometry(session, query.area_code) if query.area_code else None
-        keep_sets = not store.is_postgis and prefilter and candidates.available(session)
+        sets = candidates.current(session) if prefilter and not store.is_postgis else None
         scores: TextScores | None = None
         if query.text and not store.is_postgis:
             text = query.text
             scores = (
-                candidates.cached(
-                    session, ("scores", _fts5_query(text)), lambda: text_scores(session, text)
-                )
-                if keep_sets
+                sets.get(("scores", _fts5_query(text)), lambda: text_scores(session, text))
+                if sets is not None
                 else text_scores(session, text)
             )
-        if keep_sets and (box is not None or query.text or term_sets):
-            found = candidates.narrow(
+        # ranked by text alone: only the page's services need their places read
+        by_text_alone = (
+            bool(query.text) and query.near is None and area_geom is None and query.day is None
+        )
+        if sets is not None and (box is not None or scores is not None or term_sets):
+            found = sets.narrow(
                 session,
                 box=box,
-                fts_query=_fts5_query(query.text) if query.text else None,
+                text=scores.rowids if scores is not None else None,
                 term_ids=term_sets,
             )
             if not len(found):
                 return SearchPage([], 0, query.page, query.per_page)
-            conds.append(
-                sa.literal_column("service.rowid").in_(
-                    sa.text("SELECT value FROM json_each(:candidates)").bindparams(
-                        candidates=json.dumps(found.tolist())
-                    )
-                )
-            )
-            if (
-                scores is not None
-                and query.near is None
-                and area_geom is None
-                and query.day is None
-            ):
-                # ranked by text alone: only the page's services need their places read
+            conds.append(_rowid_in(found))
+            if scores is not None and by_text_alone:
                 live = (
-                    np.intersect1d(found, candidates.live_services(session), assume_unique=True)
+                    np.intersect1d(found, sets.live(session), assume_unique=True)
                     if _only_live(query)
                     else None  # other conditions on the service row: asked in SQL
                 )
                 return _ranked_page(session, query, conds, scores, live)
         else:
             conds.extend(_sql_prefilters(store, query, term_sets, box))
-            if (
-                store.is_postgis
-                and prefilter
-                and query.text
-                and query.near is None
-                and area_geom is None
-                and query.day is None
-            ):
-                # ranked by ts_rank alone: PostgreSQL orders and pages, the page's places read
+            if store.is_postgis and prefilter and by_text_alone:
+                # PostgreSQL orders by ts_rank and pages
                 return _ranked_page_sql(session, query, conds)
         return _filtered_page(session, store, query, conds, area_geom, scores)
 
@@ -477,6 +460,15 @@ def _filtered_page(
     return SearchPage(hits[first : first + query.per_page], len(hits), query.page, query.per_page)
 
 
+def _rowid_in(rowids: np.ndarray) -> Any:
+    """``service.rowid IN (...)`` of a sorted array of rowids, as one JSON parameter (SQLite)."""
+    return sa.literal_column("service.rowid").in_(
+        sa.text("SELECT value FROM json_each(:rowids)").bindparams(
+            rowids=json.dumps(rowids.tolist())
+        )
+    )
+
+
 def _only_live(query: ServiceQuery) -> bool:
     """The query's only condition on the service row itself is "not retired"."""
     return not query.include_retired and all(
@@ -501,12 +493,6 @@ def _ranked_page(
     known to pass ``conds`` (sorted rowids), else they are read."""
     svc = schema.Service.__table__
     rowid: Any = sa.literal_column("service.rowid")
-
-    def among(ids: Any) -> Any:
-        return rowid.in_(
-            sa.text("SELECT value FROM json_each(:ids)").bindparams(ids=json.dumps(ids.tolist()))
-        )
-
     if live is None:  # the candidates passing ``conds``
         live = np.array(
             session.execute(sa.select(rowid).select_from(svc).where(*conds)).scalars().all(),
@@ -520,19 +506,19 @@ def _ranked_page(
     needed = min(total, first + query.per_page)
     threshold = -np.partition(-score, needed - 1)[needed - 1]
     above = live[score > threshold]
-    named = session.execute(sa.select(rowid, svc.c.name, svc.c.id).where(among(above))).all()
+    named = session.execute(sa.select(rowid, svc.c.name, svc.c.id).where(_rowid_in(above))).all()
     score_of = dict(zip(above.tolist(), score[score > threshold].tolist(), strict=True))
     named.sort(key=lambda r: (-score_of[r[0]], r[1], r[2]))
     tied = session.execute(
         sa.select(rowid)
         .select_from(svc)
-        .where(among(live[score == threshold]))
+        .where(_rowid_in(live[score == threshold]))
         .order_by(svc.c.name, svc.c.id)
         .limit(needed - len(named))
     ).scalars()
     ordered = [r[0] for r in named] + list(tied)
     page_rowids = np.array(ordered[first:needed], np.int64)
-    rows = session.execute(_hit_statement(False, None, [among(page_rowids)])).all()
+    rows = session.execute(_hit_statement(False, None, [_rowid_in(page_rowids)])).all()
     position = {r: k for k, r in enumerate(page_rowids.tolist())}
     rowid_of = {r.id: r.service_rowid for r in rows}
     hits = sorted(
@@ -622,7 +608,7 @@ def text_scores(session: Any, text: str, k1: float = 1.2, b: float = 0.75) -> Te
     The document count and each word's document frequency come from FTS5 (one count per query
     word); term frequencies and the average length from the matching services' own text. The
     scores depend only on the text and the store, so a search keeps them per directory version
-    (``candidates.cached``) and looks its hits up. FTS5's own ``bm25()`` reads every match's
+    (``candidates.CandidateSets.get``) and looks its hits up. FTS5's own ``bm25()`` reads every match's
     document size on each query, which costs more than the rest of a combined search when a
     word is common.
     """
