@@ -270,24 +270,21 @@ class StoreLoginLimiter:
         self.max_failures = max_failures
         self.window_s = window_s
 
-    @staticmethod
-    def _key(key: str) -> str:
-        return hashlib.sha256(key.encode()).hexdigest()
-
     def blocked(self, key: str, *, now: datetime | None = None) -> bool:
         now = now or datetime.now(UTC)
         since = now - timedelta(seconds=self.window_s)
         tab = schema.LoginAttempt
+        hashed = _token_hash(key)
         with self.store.session() as session:
             last_ok = session.scalar(
-                select(func.max(tab.at)).where(tab.key_hash == self._key(key), tab.ok.is_(True))
+                select(func.max(tab.at)).where(tab.key_hash == hashed, tab.ok.is_(True))
             )
             if last_ok is not None:
                 last_ok = last_ok if last_ok.tzinfo else last_ok.replace(tzinfo=UTC)
                 since = max(since, last_ok)
             failures = session.scalar(
                 select(func.count()).where(
-                    tab.key_hash == self._key(key), tab.ok.is_(False), tab.at > since
+                    tab.key_hash == hashed, tab.ok.is_(False), tab.at > since
                 )
             )
         return int(failures or 0) >= self.max_failures
@@ -295,7 +292,7 @@ class StoreLoginLimiter:
     def _record(self, key: str, ok: bool, now: datetime | None) -> None:
         with self.store.transaction() as session:
             session.add(
-                schema.LoginAttempt(key_hash=self._key(key), at=now or datetime.now(UTC), ok=ok)
+                schema.LoginAttempt(key_hash=_token_hash(key), at=now or datetime.now(UTC), ok=ok)
             )
 
     def fail(self, key: str, *, now: datetime | None = None) -> None:

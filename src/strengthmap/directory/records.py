@@ -360,22 +360,36 @@ def _retire_unlisted(
                     stale_by_table[child_table].append(cid)
     for child_table, found in stale_by_table.items():
         stale = sorted(set(found))
-        session.execute(
-            sa.update(MODELS[child_table]),
-            [{"id": cid, "retired_at": now, "updated_at": now} for cid in stale],
-        )
-        for cid in stale:
-            audit.append(
-                {
-                    "actor": actor,
-                    "action": "retire",
-                    "entity": child_table,
-                    "entity_id": cid,
-                    "changes": {"retired_at": [None, now.isoformat()]},
-                    "at": now,
-                }
-            )
+        _retire_ids(session, child_table, stale, actor=actor, now=now, audit=audit)
         counts.retired[child_table] += len(stale)
+
+
+def _retire_ids(
+    session: Any,
+    table: str,
+    ids: Sequence[str],
+    *,
+    actor: str,
+    now: datetime,
+    audit: list[dict[str, Any]],
+) -> None:
+    """Retire the rows ``ids`` of ``table`` in one bulk update; their audit entries go to
+    ``audit`` (written by the caller with ``_write_audit``)."""
+    session.execute(
+        sa.update(MODELS[table]),
+        [{"id": rid, "retired_at": now, "updated_at": now} for rid in ids],
+    )
+    audit.extend(
+        {
+            "actor": actor,
+            "action": "retire",
+            "entity": table,
+            "entity_id": rid,
+            "changes": {"retired_at": [None, now.isoformat()]},
+            "at": now,
+        }
+        for rid in ids
+    )
 
 
 def retire_vanished(
@@ -408,24 +422,10 @@ def retire_vanished(
         stale = sorted(rid for rid in live if rid not in keep)
         if not stale:
             continue
-        session.execute(
-            sa.update(MODELS[table]),
-            [{"id": rid, "retired_at": now, "updated_at": now} for rid in stale],
-        )
+        _retire_ids(session, table, stale, actor=actor, now=now, audit=audit)
         retired[table] = len(stale)
-        audit.extend(
-            {
-                "actor": actor,
-                "action": "retire",
-                "entity": table,
-                "entity_id": rid,
-                "changes": {"retired_at": [None, now.isoformat()]},
-                "at": now,
-            }
-            for rid in stale
-        )
     if audit:
-        session.execute(sa.insert(schema.AuditEntry), audit)
+        _write_audit(session, audit)
     return retired
 
 
