@@ -467,7 +467,7 @@ def contrasts(
     store: Store,
     *,
     by: Literal["imd", "le"] = "imd",
-    place: str | None = "Leeds",
+    place: str | None = None,
     near: tuple[float, float] | None = None,
     radius_m: float = 2000.0,
     limit: int | None = 10,
@@ -478,7 +478,8 @@ def contrasts(
 
     ``by="imd"``: LSOAs of the release's vintage (2011 for IMD 2019, 2021 for IMD 2025; the
     latest loaded release by default), ranked by the gap in IMD decile, then in rank (ranks are
-    England-wide as published, never re-ranked). ``by="le"``: MSOA 2011 life expectancy at birth
+    England-wide as published, never re-ranked); ``place`` (a local authority's name or LAD code,
+    e.g. ``Settings.place``) keeps its areas, ``None`` every loaded area. ``by="le"``: MSOA 2011 life expectancy at birth
     (``sex``), ranked by the gap in years, each pair saying whether the 95% CIs overlap;
     suppressed areas are left out. ``near=(lon, lat)`` keeps pairs whose areas both come within
     ``radius_m`` of the point.
