@@ -39,24 +39,25 @@ A = schema.Area
 # --- the record (``strengthmap areas show --json``, ``GET /api/areas/{code}``) -------------------
 
 
-class ParentRef(TypedDict):
-    """An area this one lies in (``best_fit``: by the ONS best-fit lookup, not exact nesting)."""
+class AreaRef(TypedDict):
+    """Another area, named: its code, name, level and vintage."""
 
     code: str
     name: str | None
     level: str
     vintage: int
+
+
+class ParentRef(AreaRef):
+    """An area this one lies in (``best_fit``: by the ONS best-fit lookup, not exact nesting)."""
+
     relation: str
     best_fit: bool
 
 
-class LinkedRef(TypedDict):
+class LinkedRef(AreaRef):
     """An area of another vintage linked by the official lookup (change code U, S, M or X)."""
 
-    code: str
-    name: str | None
-    level: str
-    vintage: int
     change_code: str | None
 
 
@@ -68,8 +69,8 @@ class DomainRecord(TypedDict):
     score: float | None
 
 
-class ReleasePart(TypedDict):
-    """One of the LSOAs of another vintage an area maps to (``ReleaseRecord.parts``)."""
+class ReleaseFigures(TypedDict):
+    """An IoD release's figures for one LSOA: the IMD rank, decile and score, and each domain's."""
 
     release: int
     n_areas: int
@@ -77,20 +78,19 @@ class ReleasePart(TypedDict):
     decile: int | None
     score: float | None
     domains: dict[str, DomainRecord]
+
+
+class ReleasePart(ReleaseFigures):
+    """One of the LSOAs of another vintage an area maps to (``ReleaseRecord.parts``)."""
+
     lsoa_code: str
     name: str | None
     change_code: str | None
 
 
-class ReleaseRecord(TypedDict):
+class ReleaseRecord(ReleaseFigures):
     """One IoD release for the area, of that release's LSOA vintage (see the module docstring)."""
 
-    release: int
-    n_areas: int
-    rank: int | None
-    decile: int | None
-    score: float | None
-    domains: dict[str, DomainRecord]
     lsoa_code: NotRequired[str | None]
     lsoa_codes: NotRequired[list[str]]
     lsoa_vintage: NotRequired[int]
@@ -208,7 +208,7 @@ def _domains(dep: schema.Deprivation) -> dict[str, DomainRecord]:
     }
 
 
-def _release_record(dep: schema.Deprivation) -> ReleaseRecord:
+def _figures(dep: schema.Deprivation) -> ReleaseFigures:
     return {
         "release": dep.release,
         "n_areas": dep.n_areas,
@@ -225,6 +225,14 @@ def _deprivation(session: Session, area_id: int, release: int) -> schema.Depriva
             schema.Deprivation.area_id == area_id, schema.Deprivation.release == release
         )
     ).first()
+
+
+def _release_record(dep: schema.Deprivation) -> ReleaseRecord:
+    """The figures as a ``ReleaseRecord`` to add keys to (a literal: strict mypy does not let a
+    ``**figures`` fill a TypedDict that has optional keys)."""
+    figures = _figures(dep)
+    return {"release": figures["release"], "n_areas": figures["n_areas"], "rank": figures["rank"],
+            "decile": figures["decile"], "score": figures["score"], "domains": figures["domains"]}  # fmt: skip
 
 
 def _release_via(
@@ -257,11 +265,9 @@ def _release_via(
                 )
         return rec
     parts: list[ReleasePart] = [
-        {"release": d.release, "n_areas": d.n_areas, "rank": d.imd_rank, "decile": d.imd_decile,
-         "score": d.imd_score, "domains": _domains(d), "lsoa_code": a.code, "name": a.name,
-         "change_code": cc}
+        {**_figures(d), "lsoa_code": a.code, "name": a.name, "change_code": cc}
         for a, cc, d in found
-    ]  # fmt: skip
+    ]
     return {
         "release": release,
         "n_areas": found[0][2].n_areas,
@@ -435,12 +441,14 @@ def postcode_profile(store: Store, text: str) -> AreaProfile:
 
 __all__ = [
     "AreaProfile",
+    "AreaRef",
     "DomainRecord",
     "LifeExpectancyRecord",
     "LifeExpectancyValue",
     "LinkedRef",
     "ParentRef",
     "PostcodePoint",
+    "ReleaseFigures",
     "ReleasePart",
     "ReleaseRecord",
     "area_profile",

@@ -41,11 +41,9 @@ from strengthmap.storage import schema
 S = TypeVar("S", bound=SourceFile)
 
 OGL = "OGL-UK-3.0"
-OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 ONS = "Office for National Statistics (ONS)"
 MHCLG = "Ministry of Housing, Communities and Local Government (MHCLG)"
 
-ATTR_OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 ATTR_ONS = "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
 ATTR_OS_2021 = "Contains OS data © Crown copyright and database right 2021 (boundaries)."
 ATTR_IMD2019 = (
