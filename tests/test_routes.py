@@ -519,6 +519,21 @@ def test_route_from_one_source_and_exactly_one_of(tmp_path: Path) -> None:
     assert route.name == PRESETS["station-new-wortley"].label
 
 
+def test_a_preset_can_name_a_file_of_the_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from strengthmap.routes import presets
+
+    line = {"type": "LineString", "coordinates": [[-1.5478, 53.7965], [-1.5100, 53.8120]]}
+    (tmp_path / "transport").mkdir()
+    (tmp_path / "transport" / "line.geojson").write_text(json.dumps(line))
+    preset = presets.RoutePreset("a-line", "A line", "geojson", "transport/line.geojson")
+    monkeypatch.setitem(presets.PRESETS, "a-line", preset)
+    route = route_from("preset", "a-line", data_dir=tmp_path)
+    assert route.source == "geojson" and route.name == "A line" and preset.waypoints is None
+    assert [s.name for s in route.stops] == ["Start", "End"]
+
+
 def test_presets_are_the_documented_routes() -> None:
     """One definition of each preset: the recipe in docs/ runs exactly its way-points."""
     docs = Path(__file__).resolve().parent.parent / "docs"

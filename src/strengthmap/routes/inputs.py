@@ -51,9 +51,16 @@ def _gtfs(value: str | Path, data_dir: Path | None, gtfs_route: str | None) -> R
     return route_from_gtfs(value, gtfs_route)
 
 
+#: Route sources read from a file: a preset's relative path is in the data directory.
+FILE_SOURCES = frozenset({"geojson", "gpx", "gtfs"})
+
+
 def _preset(value: str | Path, data_dir: Path | None, gtfs_route: str | None) -> RouteInput:
     preset = get_preset(str(value))
-    route = route_from(preset.kind, preset.value, data_dir=data_dir)
+    source: str | Path = preset.value
+    if preset.kind in FILE_SOURCES and data_dir is not None and not Path(source).is_absolute():
+        source = Path(data_dir) / source
+    route = route_from(preset.kind, source, data_dir=data_dir)
     route.name = route.name or preset.label
     return route
 
@@ -112,4 +119,4 @@ def route_from_one_of(
     return route_from(source_kind(name), value, data_dir=data_dir, gtfs_route=gtfs_route)
 
 
-__all__ = ["ROUTE_SOURCES", "route_from", "route_from_one_of", "source_kind"]
+__all__ = ["FILE_SOURCES", "ROUTE_SOURCES", "route_from", "route_from_one_of", "source_kind"]
