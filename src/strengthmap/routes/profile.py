@@ -167,10 +167,12 @@ def profile_points(
     outside = np.full(n, OUTSIDE, object)
     lsoa = data.lsoa.locate(samples.lon, samples.lat) if data.lsoa is not None else outside
     msoa = data.msoa.locate(samples.lon, samples.lat) if data.msoa is not None else outside
+    # plain Python values, read once (indexing numpy arrays point by point is slow)
+    lons, lats = samples.lon.tolist(), samples.lat.tolist()
+    dists, stop_at = samples.distance_m.tolist(), samples.stop.tolist()
     le_of: dict[str, tuple[LifeExpectancyAt, list[str]]] = {}
     points: list[ProfilePoint] = []
-    for i in range(n):
-        lc, mc = str(lsoa[i]), str(msoa[i])
+    for i, (lc, mc) in enumerate(zip(map(str, lsoa), map(str, msoa), strict=True)):
         flags: list[str] = []
         if lc == OUTSIDE:
             flags.append("outside_lsoa_coverage")
@@ -182,14 +184,14 @@ def profile_points(
         if mc not in le_of:
             le_of[mc] = _life_expectancy(data, mc)
         le, le_flags = le_of[mc]
-        stop = route.stops[samples.stop[i]] if samples.stop[i] >= 0 else None
+        stop = route.stops[stop_at[i]] if stop_at[i] >= 0 else None
         points.append(
             ProfilePoint(
                 name=stop.name if stop else None,
                 kind="stop" if stop else "sample",
-                lon=round(float(samples.lon[i]), 6),
-                lat=round(float(samples.lat[i]), 6),
-                distance_m=round(float(samples.distance_m[i]), 1),
+                lon=round(lons[i], 6),
+                lat=round(lats[i], 6),
+                distance_m=round(dists[i], 1),
                 lsoa_code=lc if lc != OUTSIDE else None,
                 msoa_code=mc if mc != OUTSIDE else None,
                 imd_decile=imd[0] if imd else None,
