@@ -76,6 +76,6 @@ def run(quick: bool, data_dir: Path | None) -> Iterator[dict[str, Any]]:
             f"route: the same profile with assets within 250 m ({len(data.assets):,} assets)",
             assets_s,
             "s",
-            assets_near_route=with_assets.summary["assets_near_route"],
+            assets_near_route=with_assets.summary.assets_near_route,
         )
         store.close()

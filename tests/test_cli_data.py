@@ -304,3 +304,39 @@ def test_areas_show_cli(
     assert record["population"] == 1230
     assert main(["--database", url, "areas", "show", "E01999999"]) == 4
     assert "E01999999" in capsys.readouterr().err
+
+
+def test_place_comes_from_the_setting(
+    base_data: Path,
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``data load`` without --place loads the place setting (STRENGTHMAP_PLACE), not Leeds."""
+    import pandas as pd
+
+    from strengthmap.storage import open_store
+
+    data = tmp_path / "data"
+    shutil.copytree(base_data, data)
+    file1 = "imd/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv.gz"
+    (data / "imd").mkdir()
+    shutil.copy(data_dir / file1, data / file1)
+    published = pd.read_csv(data_dir / file1)
+    bradford = int((published["Local Authority District name (2019)"] == "Bradford").sum())
+    monkeypatch.setenv("STRENGTHMAP_PLACE", "Bradford")
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    assert main(["--database", url, "data", "load", "--data", str(data), "--json"]) == 0
+    reports = {r["dataset"]: r for r in json.loads(capsys.readouterr().out)}
+    assert reports["imd2019_file1"]["rows_written"] == bradford > 300
+    store = open_store(url)
+    with store.session() as s:
+        assert s.get(schema.Dataset, "imd2019_file1").scope == "Bradford"  # type: ignore[union-attr]
+    store.close()
+    # --place still wins over the setting
+    assert main(["--database", url, "data", "load", "--data", str(data), "--place", "Leeds",
+                 "--json"]) == 0  # fmt: skip
+    reports = {r["dataset"]: r for r in json.loads(capsys.readouterr().out)}
+    leeds = int((published["Local Authority District name (2019)"] == "Leeds").sum())
+    assert reports["imd2019_file1"]["rows_written"] == leeds == 482

@@ -28,7 +28,7 @@ def _count(store: Store, model: type, *where: object) -> int:
 
 
 def test_load_assets_real_files(store: Store, data_dir: Path) -> None:
-    reports = load_assets(store, data_dir)
+    reports = load_assets(store, data_dir, place="Leeds")
     assert [r.dataset for r in reports] == ["osm_community_pois", "ods_epraccur"]
     osm_file = data_dir / "assets" / "leeds_central_osm_community_pois_2022.geojson"
     ods_file = data_dir / "assets" / "leeds_gp_and_prescribing_sites_epraccur_2025-05.csv"
@@ -75,7 +75,7 @@ def test_load_assets_real_files(store: Store, data_dir: Path) -> None:
     assert open_at(scheds, "wed", "18:00", "18:30") and not open_at(scheds, "sun", "16:00", "17:00")
     # loading again changes nothing
     before = _count(store, schema.Service)
-    assert all(r.skipped_unchanged for r in load_assets(store, data_dir))
+    assert all(r.skipped_unchanged for r in load_assets(store, data_dir, place="Leeds"))
     import_file(store, ods_file)  # forced re-import: upsert by id
     assert _count(store, schema.Service) == before
 
@@ -296,7 +296,7 @@ def test_last_verified_is_a_real_check_date_never_the_import_day(
     import json
     from datetime import date
 
-    from strengthmap.sources.osm import checked_on, parse_other_tags
+    from strengthmap.directory.formats.osm import checked_on, parse_other_tags
 
     osm_file = data_dir / "assets" / "leeds_central_osm_community_pois_2022.geojson"
     import_file(sqlite_store, osm_file, source="osm_community_pois")
@@ -341,3 +341,98 @@ def test_last_verified_is_a_real_check_date_never_the_import_day(
     with sqlite_store.session() as s:
         counselling = s.get(schema.Service, "ac148810-d857-441c-9679-408f346de14b")
     assert counselling is not None and counselling.last_verified == date(2005, 1, 1)
+
+
+# --- the registry of formats ----------------------------------------------------------------
+
+
+def _osm_file(path: Path, props: dict[str, str]) -> Path:
+    import json
+
+    feature = {
+        "type": "Feature",
+        "properties": {"osm_id": "42", "name": "Hall", "category": "amenity=community_centre",
+                       "amenity": "community_centre", **props},
+        "geometry": {"type": "Point", "coordinates": [-1.57, 53.79]},
+    }  # fmt: skip
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return path
+
+
+def test_formats_are_a_registry(sqlite_store: Store, tmp_path: Path) -> None:
+    from strengthmap.directory import formats
+    from strengthmap.directory.imports import FORMATS, SNAPSHOT_FORMATS
+
+    assert FORMATS == ("oruk-json", "oruk-csv", "osm", "ods", "template")  # the CLI's order
+    assert {"osm", "ods"} == SNAPSHOT_FORMATS
+    assert [n for n, f in formats.FORMATS.items() if f.stamp_verified] == ["template"]
+    assert [n for n, f in formats.FORMATS.items() if f.load is not None] == ["oruk-json"]
+    with pytest.raises(ValueError, match="already registered"):
+        formats.register(formats.FORMATS["osm"])
+    with pytest.raises(InputError, match="unknown format 'kml'; one of oruk-json"):
+        import_file(sqlite_store, EXAMPLE, "kml")
+    # each file is recognised by exactly one format, from its shape
+    ods = tmp_path / "sites.csv"
+    ods.write_text("org_code,name,postcode,prescribing_setting,lat,lon\n")
+    oruk = tmp_path / "service.json"
+    oruk.write_text('{"id": "x", "name": "Lunch club"}')
+    package = tmp_path / "datapackage.json"
+    package.write_text('{"profile": "tabular-data-package", "resources": []}')
+    shapes = {
+        _osm_file(tmp_path / "p.geojson", {}): "osm",
+        ods: "ods",
+        EXAMPLE: "template",
+        ORUK_CSV: "oruk-csv",
+        package: "oruk-csv",
+        oruk: "oruk-json",
+    }
+    for path, name in shapes.items():
+        assert detect_format(path) == name, path
+    # and a file no format recognises says what it looks like
+    points = tmp_path / "points.geojson"
+    points.write_text('{"type": "FeatureCollection", "features": [{"properties": {"id": 1}}]}')
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    for path, message in ((points, "not OSM points"), (empty, "without ORUK CSV"),
+                          (notes, "cannot tell the format"), (broken, "not JSON")):  # fmt: skip
+        with pytest.raises(InputError, match=message):
+            detect_format(path)
+
+
+def test_import_takes_the_place_it_is_told(sqlite_store: Store, tmp_path: Path) -> None:
+    """The place (``Settings.place``) is the dataset's scope and the town of an address that
+    names none; nothing says Leeds unless the caller does."""
+    path = _osm_file(tmp_path / "hall.geojson", {"addr_street": "Main Street"})
+    import_file(sqlite_store, path, source="osm_test", place="Bradford")
+    with sqlite_store.session() as s:
+        assert s.scalars(sa.select(schema.Address.city)).all() == ["Bradford"]
+        assert s.get(schema.Dataset, "osm_test").scope == "Bradford"  # type: ignore[union-attr]
+    import_file(sqlite_store, path, source="osm_test")
+    with sqlite_store.session() as s:
+        assert s.scalars(sa.select(schema.Address.city)).all() == [""]
+        assert s.get(schema.Dataset, "osm_test").scope is None  # type: ignore[union-attr]
+
+
+def test_directory_and_areas_do_not_import_sources() -> None:
+    """The directory's formats live in ``directory/formats``; ``areas`` takes its constants from
+    ``coords`` and the schema: neither reaches into ``sources/`` (which may import them)."""
+    import ast
+
+    src = ROOT / "src" / "strengthmap"
+    files = [*sorted((src / "directory").rglob("*.py")), src / "areas.py"]
+    for path in files:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                assert not name.startswith("strengthmap.sources"), f"{path.name} imports {name}"

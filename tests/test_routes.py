@@ -24,14 +24,19 @@ from pyproj import Geod, Transformer
 from strengthmap.cli import main
 from strengthmap.errors import InputError
 from strengthmap.routes import (
+    PRESETS,
+    ProfilePoint,
     profile_route,
+    route_from,
     route_from_geojson,
     route_from_gpx,
     route_from_gtfs,
+    route_from_one_of,
     route_from_osm,
     route_from_stops,
     route_from_waypoints,
 )
+from strengthmap.routes.results import LifeExpectancyAt, ValueCI
 from strengthmap.storage import Store, schema
 
 BUS = "Centre@-1.5478,53.7965;Harehills@-1.5100,53.8120;Wetherby@-1.3860,53.9280"
@@ -147,7 +152,9 @@ def test_bus_recipe_contract_and_summary(leeds: Store) -> None:
     assert male["gap_years"] == pytest.approx(male["max"]["value"] - male["min"]["value"], abs=1e-3)
     assert male["significant"] is (male["min"]["upper"] < male["max"]["lower"])
     assert s["imd"]["decile_min"] == 1 and s["imd"]["decile_max"] == 10
-    assert s["n_stops"] == 3 and s["largest_stop_changes"]
+    assert s["n_stops"] == 3 and s["largest_stop_changes_by_measure"]["life_expectancy_male"]
+    # the interleaved lists "kept for compatibility" are gone: one list per measure, each in its unit
+    assert "largest_stop_changes" not in s and "largest_point_changes" not in s
 
 
 @pytest.mark.realdata
@@ -281,9 +288,13 @@ def test_gtfs_input(tmp_path: Path) -> None:
 def test_gtfs_profile(leeds: Store, tmp_path: Path) -> None:
     prof = profile_route(leeds, route_from_gtfs(_gtfs(tmp_path / "feed.zip"), "R7"), every_m=400)
     stops = prof.stops
-    assert [s["name"] for s in stops] == ["Centre", "Harehills"]
-    assert stops[0]["distance_m"] == 0 and stops[-1]["distance_m"] == prof.summary["length_m"]
-    assert all("assets_within" not in p for p in prof.points)  # only with radius_m
+    assert [s.name for s in stops] == ["Centre", "Harehills"]
+    assert [s.stop_code for s in stops] == ["S1", "S2"]
+    assert stops[0].distance_m == 0 and stops[-1].distance_m == prof.summary.length_m
+    # only with radius_m: never a null key in the record
+    assert all(p.assets_within is None for p in prof.points)
+    assert all("assets_within" not in p for p in prof.to_dict()["points"])
+    assert prof.to_dict()["points"][0]["stop_code"] == "S1"
 
 
 def _brute_force_assets(store: Store, points: list[dict], radius_m: float) -> list[list]:
@@ -314,8 +325,8 @@ def _brute_force_assets(store: Store, points: list[dict], radius_m: float) -> li
 
 @pytest.mark.realdata
 def test_assets_along_the_walk_match_brute_force(leeds: Store, data_dir: Path) -> None:
-    prof = profile_route(leeds, WALK, every_m=100, radius_m=250)
-    pts = prof.points
+    prof = profile_route(leeds, WALK, every_m=100, radius_m=250).to_dict()
+    pts = prof["points"]
     ref = _brute_force_assets(leeds, pts, 250)
     for p, near in zip(pts, ref, strict=True):
         aw = p["assets_within"]
@@ -329,7 +340,7 @@ def test_assets_along_the_walk_match_brute_force(leeds: Store, data_dir: Path) -
     # the walk from the station to New Wortley passes community assets (OSM and NHS ODS)
     station = pts[0]
     assert station["name"] == "Leeds station" and station["assets_within"]["count"] > 0
-    s = prof.summary
+    s = prof["summary"]
     assert s["radius_m"] == 250
     assert s["assets_within_max"] == max(len(n) for n in ref)
     assert s["assets_near_route"] == sum(s["assets_near_route_by_kind"].values()) > 0
@@ -364,8 +375,8 @@ def test_assets_within_counts_retires_and_refreshes(store: Store) -> None:
         s.add(schema.Location(name="far", abcd_kind="culture", latitude=53.8100, longitude=-1.5500))
         s.add(schema.Location(name="unplaced", abcd_kind="culture"))
     line = "A@-1.5500,53.8000;B@-1.5400,53.8000"
-    prof = profile_route(store, line, every_m=1000, radius_m=200)
-    a = prof.points[0]["assets_within"]
+    prof = profile_route(store, line, every_m=1000, radius_m=200).to_dict()
+    a = prof["points"][0]["assets_within"]
     # hall 11 m, cafe 131 m; "gone" is retired, "far" is 1.1 km away, "unplaced" has no point
     assert a["count"] == 2
     assert [(n["name"], n["abcd_kind"]) for n in a["nearest"]] == [
@@ -373,27 +384,24 @@ def test_assets_within_counts_retires_and_refreshes(store: Store) -> None:
         ("cafe", "economy"),
     ]
     assert a["nearest"][0]["distance_m"] == pytest.approx(11.1, abs=0.1)
-    assert prof.points[-1]["assets_within"] == {"count": 0, "nearest": []}
-    assert prof.summary["assets_near_route_by_kind"] == {"economy": 1, "physical_space": 1}
-    assert (
-        profile_route(store, line, every_m=1000, radius_m=200, assets_nearest=1).points[0][
-            "assets_within"
-        ]["nearest"][0]["name"]
-        == "hall"
-    )
+    assert prof["points"][-1]["assets_within"] == {"count": 0, "nearest": []}
+    assert prof["summary"]["assets_near_route_by_kind"] == {"economy": 1, "physical_space": 1}
+    one = profile_route(store, line, every_m=1000, radius_m=200, assets_nearest=1).points[0]
+    assert one.assets_within is not None and [a.name for a in one.assets_within.nearest] == ["hall"]
     with store.transaction() as s:
         s.add(
             schema.Location(name="new", abcd_kind="individual", latitude=53.8000, longitude=-1.5499)
         )
-    again = profile_route(store, line, every_m=1000, radius_m=200).points[0]["assets_within"]
-    assert again["count"] == 3 and again["nearest"][0]["name"] == "new"
+    again = profile_route(store, line, every_m=1000, radius_m=200).points[0].assets_within
+    assert again is not None and again.count == 3 and again.nearest[0].name == "new"
 
 
 @pytest.mark.realdata
 def test_largest_changes_one_list_per_measure(leeds: Store) -> None:
-    s = profile_route(leeds, BUS, every_m=500, imd_release=2019)
-    summary = s.summary
-    for key, seq in (("largest_stop_changes", s.stops), ("largest_point_changes", s.points)):
+    prof = profile_route(leeds, BUS, every_m=500, imd_release=2019).to_dict()
+    summary = prof["summary"]
+    stops = [p for p in prof["points"] if p["kind"] == "stop"]
+    for key, seq in (("largest_stop_changes", stops), ("largest_point_changes", prof["points"])):
         by = summary[f"{key}_by_measure"]
         assert set(by) == {
             "life_expectancy_male",
@@ -413,13 +421,17 @@ def test_largest_changes_one_list_per_measure(leeds: Store) -> None:
             )  # fmt: skip
             assert [abs(c["change"]) for c in changes] == pytest.approx(diffs[:5], abs=1e-3)
             assert all(c["measure"] == measure for c in changes)
-        # the old key stays: the per-measure lists taken in turn (years never ranked against deciles)
-        merged = summary[key]
-        assert len(merged) == min(5, sum(len(v) for m, v in by.items() if m != "imd_rank"))
-        for m in ("life_expectancy_male", "life_expectancy_female", "imd_decile"):
-            mine = [c for c in merged if c["measure"] == m]
-            assert mine == by[m][: len(mine)]
+            for c in changes:  # "from" and "to" are consecutive points, the change is to - from
+                i = next(i for i, p in enumerate(seq) if p["distance_m"] == c["from"]["distance_m"])
+                assert seq[i + 1]["distance_m"] == c["to"]["distance_m"]
+                assert c["change"] == pytest.approx(val(seq[i + 1]) - val(seq[i]), abs=1e-3)
+        assert key not in summary  # the interleaved list "kept for compatibility" is gone
     assert summary["largest_point_changes_by_measure"]["imd_decile"]
+    # IMD changes are whole deciles and ranks (integers), life expectancy changes are years
+    assert all(
+        isinstance(c["change"], int)
+        for c in summary["largest_point_changes_by_measure"]["imd_rank"]
+    )
 
 
 @pytest.mark.realdata
@@ -430,9 +442,9 @@ def test_profile_every_and_release_errors(leeds: Store) -> None:
         profile_route(leeds, BUS, imd_release=2015)
     line = shapely.LineString([(-1.5478, 53.7965), (-1.5100, 53.8120)])
     prof = profile_route(leeds, line, every_m=1000)
-    assert [p["name"] for p in prof.stops] == ["Start", "End"]
+    assert [p.name for p in prof.stops] == ["Start", "End"]
     # the default release is the latest loaded, with its LSOA vintage
-    assert prof.summary["imd_release"] == 2025 and prof.summary["lsoa_vintage"] == 2021
+    assert prof.summary.imd_release == 2025 and prof.summary.lsoa_vintage == 2021
 
 
 @pytest.mark.realdata
@@ -483,3 +495,126 @@ def test_cli_and_api(
     assert r.status_code == 422 and "radius" in r.json()["message"]
     r = client.get("/api/routes/profile", params={"waypoints": "A@430000,433000;B@431000,434000"})
     assert r.status_code == 422 and "OSGB36" in r.json()["message"]
+
+
+# --- route sources, presets, the typed result -------------------------------------------------
+
+
+def test_route_from_one_source_and_exactly_one_of(tmp_path: Path) -> None:
+    assert route_from("waypoints", BUS).source == "waypoints"
+    assert route_from("gtfs", _gtfs(tmp_path / "feed.zip"), gtfs_route="R7").source == "gtfs"
+    with pytest.raises(InputError, match="gtfs-route"):
+        route_from("gtfs", tmp_path / "feed.zip")
+    with pytest.raises(InputError, match="unknown route source 'kml'"):
+        route_from("kml", "x")
+    with pytest.raises(InputError, match=r"unknown route preset 'nowhere'.*station-new-wortley"):
+        route_from("preset", "nowhere")
+    # the error names the parameters as the caller spells them (CLI flags, API query names)
+    with pytest.raises(InputError, match="give exactly one of --waypoints, --gpx"):
+        route_from_one_of({"--waypoints": BUS, "--gpx": tmp_path / "w.gpx"})
+    with pytest.raises(InputError, match="give exactly one of waypoints, osm_route"):
+        route_from_one_of({"waypoints": None, "osm_route": None})
+    route = route_from_one_of({"--waypoints": None, "--preset": "station-new-wortley"})
+    assert [s.name for s in route.stops][-1] == "New Wortley"
+    assert route.name == PRESETS["station-new-wortley"].label
+
+
+def test_a_preset_can_name_a_file_of_the_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from strengthmap.routes import presets
+
+    line = {"type": "LineString", "coordinates": [[-1.5478, 53.7965], [-1.5100, 53.8120]]}
+    (tmp_path / "transport").mkdir()
+    (tmp_path / "transport" / "line.geojson").write_text(json.dumps(line))
+    preset = presets.RoutePreset("a-line", "A line", "geojson", "transport/line.geojson")
+    monkeypatch.setitem(presets.PRESETS, "a-line", preset)
+    route = route_from("preset", "a-line", data_dir=tmp_path)
+    assert route.source == "geojson" and route.name == "A line" and preset.waypoints is None
+    assert [s.name for s in route.stops] == ["Start", "End"]
+
+
+def test_presets_are_the_documented_routes() -> None:
+    """One definition of each preset: the recipe in docs/ runs exactly its way-points."""
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    assert set(PRESETS) == {"centre-harehills-wetherby", "station-new-wortley"}
+    for preset in PRESETS.values():
+        assert preset.recipe is not None and preset.waypoints is not None
+        recipe = (docs / preset.recipe).read_text()
+        assert f'--waypoints "{preset.waypoints}"' in recipe, preset.name
+        assert f"--preset {preset.name}" in recipe, preset.name
+        assert route_from("preset", preset.name).line.equals(
+            route_from_waypoints(preset.waypoints).line
+        )
+
+
+def test_profile_record_omits_unset_keys_and_is_typed() -> None:
+    le = LifeExpectancyAt(
+        male=ValueCI.missing(), female=ValueCI(value=80.0, lower=79.0, upper=81.0)
+    )
+    point = ProfilePoint(name=None, kind="sample", lon=-1.5, lat=53.8, distance_m=10.0,
+                         lsoa_code=None, msoa_code="E02000001", imd_decile=None, imd_rank=None,
+                         life_expectancy=le, flags=["outside_lsoa_coverage"])  # fmt: skip
+    record = point.to_dict()
+    assert "stop_code" not in record and "assets_within" not in record
+    assert record["life_expectancy"]["female"] == {"value": 80.0, "lower": 79.0, "upper": 81.0}
+    assert point.measure("life_expectancy_female") == 80.0 and point.measure("imd_rank") is None
+    with pytest.raises(ValueError, match="frozen"):
+        point.distance_m = 5.0  # type: ignore[misc,unused-ignore]  # frozen (seen with the pydantic plugin)
+
+
+def test_profile_api_declares_its_response_model() -> None:
+    from strengthmap.api import create_app
+    from strengthmap.settings import Settings
+
+    app = create_app(Settings(database_url="sqlite://"))
+    spec = app.openapi()
+    op = spec["paths"]["/api/routes/profile"]["get"]
+    schema = op["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["$ref"].endswith("/RouteProfile")
+    assert {p["name"] for p in op["parameters"]} >= {"waypoints", "osm_route", "stops", "preset"}
+    point = spec["components"]["schemas"]["ProfilePoint"]
+    assert {"lsoa_code", "msoa_code", "imd_decile", "life_expectancy", "flags"} <= set(
+        point["required"]
+    )
+    assert "assets_within" not in point["required"]  # only with a radius
+    change = spec["components"]["schemas"]["Change"]
+    assert {"from", "to", "change"} <= set(change["properties"])
+
+
+@pytest.mark.realdata
+def test_preset_in_cli_api_and_web_is_the_same_route(
+    leeds: Store, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = leeds.url.render_as_string(hide_password=False)
+    walk = PRESETS["station-new-wortley"]
+    rc = main(["--database", url, "route", "profile", "--preset", walk.name, "--every", "100",
+               "--imd-release", "2019", "--json"])  # fmt: skip
+    by_preset = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    direct = profile_route(leeds, WALK, every_m=100, imd_release=2019).to_dict()
+    assert by_preset["points"] == direct["points"]
+    assert by_preset["summary"]["name"] == walk.label
+    rc = main(["--database", url, "route", "profile", "--preset", walk.name, "--waypoints", WALK])
+    assert rc == 2 and "exactly one of" in capsys.readouterr().err
+    rc = main(["--database", url, "route", "presets", "--json"])
+    listed = json.loads(capsys.readouterr().out)
+    assert rc == 0 and [p["name"] for p in listed] == list(PRESETS)
+
+    from strengthmap.api import create_app
+    from strengthmap.settings import Settings
+
+    client = TestClient(create_app(Settings(database_url=url, data_dir=data_dir), store=leeds))
+    r = client.get("/api/routes/profile", params={"preset": walk.name, "every": 100, "imd_release": 2019})  # fmt: skip
+    assert r.status_code == 200 and r.json() == by_preset
+    r = client.get("/api/routes/profile", params={"preset": "nowhere"})
+    assert r.status_code == 422 and "unknown route preset" in r.json()["message"]
+    r = client.get("/api/routes/profile", params={"preset": walk.name, "stops": "450010676"})
+    assert r.status_code == 422 and "exactly one of" in r.json()["message"]
+    # the web page draws the documented walk (the recipe's way-points), not a walk of its own
+    page = client.get("/routes", params={"route": walk.name, "assets_radius_m": ""})
+    assert page.status_code == 200 and walk.waypoints is not None
+    assert walk.waypoints in page.text.replace("&#39;", "'")
+    assert page.text.count('<tr data-distance-m="') == len(
+        profile_route(leeds, WALK, every_m=250).points
+    )

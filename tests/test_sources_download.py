@@ -211,7 +211,7 @@ def test_packaged_urls_are_the_ones_requested(
         return httpx.Response(200, content=(data_dir / by_url[str(request.url)]).read_bytes())
 
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
-        results = download.download_data(tmp_path, base_url=None, client=client)
+        results = download.download_data(tmp_path, base_url=None, client=client, place="Leeds")
     assert sorted(asked) == sorted(by_url)
     assert {r.path: r.status for r in results if r.status != download.NEEDS_MIRROR} == {
         p: "downloaded" for p in by_url.values()

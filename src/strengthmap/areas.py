@@ -16,18 +16,18 @@ than a guess. Ranks are those published for all of England (rank 1 = most depriv
 
 from __future__ import annotations
 
-from typing import Any
+from typing import NotRequired  # pydantic (FastAPI) needs these before 3.12
 
 import numpy as np
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, aliased
+from typing_extensions import TypedDict
 
+from strengthmap.coords import POSTCODE, normalise_postcode
 from strengthmap.errors import InputError, NotFound
 from strengthmap.geography import OUTSIDE, AreaIndex
-from strengthmap.sources.life_expectancy import INDICATOR_ID
-from strengthmap.sources.postcodes import POSTCODE, normalise_postcode
 from strengthmap.storage import Store, schema
-from strengthmap.storage.schema.geo import IMD_DOMAINS
+from strengthmap.storage.schema.geo import IMD_DOMAINS, LIFE_EXPECTANCY_BIRTH
 
 #: Which vintage of a code to show when it exists in several (LSOA codes unchanged since 2011 do).
 VINTAGE_PREFERENCE = {"lsoa": (2011, 2021), "msoa": (2011, 2021), "ward": (2022, 2024, 2020)}
@@ -36,14 +36,135 @@ IMD_LSOA_VINTAGE = {2019: 2011, 2025: 2021}
 A = schema.Area
 
 
-def _area_ref(area: schema.Area, **extra: Any) -> dict[str, Any]:
-    return {
-        "code": area.code,
-        "name": area.name,
-        "level": area.level,
-        "vintage": area.vintage,
-        **extra,
-    }
+# --- the record (``strengthmap areas show --json``, ``GET /api/areas/{code}``) -------------------
+
+
+class AreaRef(TypedDict):
+    """Another area, named: its code, name, level and vintage."""
+
+    code: str
+    name: str | None
+    level: str
+    vintage: int
+
+
+class ParentRef(AreaRef):
+    """An area this one lies in (``best_fit``: by the ONS best-fit lookup, not exact nesting)."""
+
+    relation: str
+    best_fit: bool
+
+
+class LinkedRef(AreaRef):
+    """An area of another vintage linked by the official lookup (change code U, S, M or X)."""
+
+    change_code: str | None
+
+
+class DomainRecord(TypedDict):
+    """One IoD domain (or the IMD itself): rank (1 = most deprived in England), decile, score."""
+
+    rank: int | None
+    decile: int | None
+    score: float | None
+
+
+class ReleaseFigures(TypedDict):
+    """An IoD release's figures for one LSOA: the IMD rank, decile and score, and each domain's."""
+
+    release: int
+    n_areas: int
+    rank: int | None
+    decile: int | None
+    score: float | None
+    domains: dict[str, DomainRecord]
+
+
+class ReleasePart(ReleaseFigures):
+    """One of the LSOAs of another vintage an area maps to (``ReleaseRecord.parts``)."""
+
+    lsoa_code: str
+    name: str | None
+    change_code: str | None
+
+
+class ReleaseRecord(ReleaseFigures):
+    """One IoD release for the area, of that release's LSOA vintage (see the module docstring)."""
+
+    lsoa_code: NotRequired[str | None]
+    lsoa_codes: NotRequired[list[str]]
+    lsoa_vintage: NotRequired[int]
+    change_code: NotRequired[str | None]
+    via: NotRequired[str]
+    note: NotRequired[str]
+    parts: NotRequired[list[ReleasePart]]
+
+
+class LifeExpectancyValue(TypedDict):
+    """Life expectancy at birth of one sex, years, with its 95% CI (null where suppressed)."""
+
+    value: float | None
+    lower: float | None
+    upper: float | None
+    deaths: NotRequired[float | None]
+    person_years: NotRequired[float | None]
+    suppressed: NotRequired[bool]
+
+
+class LifeExpectancyRecord(TypedDict):
+    """Life expectancy at birth of the area's MSOA 2011 (ONS), by sex."""
+
+    msoa_code: str
+    msoa_name: str | None
+    unit: str
+    period: str
+    female: LifeExpectancyValue
+    male: LifeExpectancyValue
+    persons: NotRequired[LifeExpectancyValue]
+
+
+class PostcodePoint(TypedDict):
+    """The postcode asked about and its ONS centroid (lon/lat degrees)."""
+
+    postcode: str
+    lon: float
+    lat: float
+
+
+class AreaProfile(TypedDict):
+    """One area's published record: the JSON of ``strengthmap areas show --json``."""
+
+    code: str
+    name: str | None
+    level: str
+    vintage: int
+    vintages: list[int]
+    lad_code: str | None
+    msoa_code: str | None
+    parents: list[ParentRef]
+    successors: list[LinkedRef]
+    predecessors: list[LinkedRef]
+    population: int | None
+    population_year: int | None
+    has_geometry: bool
+    imd: ReleaseRecord | None
+    imd_releases: dict[str, ReleaseRecord]
+    life_expectancy: LifeExpectancyRecord | None
+    population_note: NotRequired[str]
+    postcode: NotRequired[PostcodePoint]
+
+
+def _parent_ref(area: schema.Area, link: schema.AreaLink) -> ParentRef:
+    return {"code": area.code, "name": area.name, "level": area.level, "vintage": area.vintage,
+            "relation": "parent", "best_fit": link.best_fit}  # fmt: skip
+
+
+def _linked_ref(area: schema.Area, link: schema.AreaLink) -> LinkedRef:
+    return {"code": area.code, "name": area.name, "level": area.level, "vintage": area.vintage,
+            "change_code": link.change_code}  # fmt: skip
+
+
+# --- reading it -------------------------------------------------------------------------------
 
 
 def _pick(areas: list[schema.Area], vintage: int | None) -> schema.Area:
@@ -76,21 +197,25 @@ def _links(
     return [(r[0], r[1]) for r in rows]
 
 
-def _release_record(dep: schema.Deprivation) -> dict[str, Any]:
+def _domains(dep: schema.Deprivation) -> dict[str, DomainRecord]:
+    return {
+        d: {
+            "rank": getattr(dep, f"{d}_rank"),
+            "decile": getattr(dep, f"{d}_decile"),
+            "score": getattr(dep, f"{d}_score"),
+        }
+        for d in IMD_DOMAINS
+    }
+
+
+def _figures(dep: schema.Deprivation) -> ReleaseFigures:
     return {
         "release": dep.release,
         "n_areas": dep.n_areas,
         "rank": dep.imd_rank,
         "decile": dep.imd_decile,
         "score": dep.imd_score,
-        "domains": {
-            d: {
-                "rank": getattr(dep, f"{d}_rank"),
-                "decile": getattr(dep, f"{d}_decile"),
-                "score": getattr(dep, f"{d}_score"),
-            }
-            for d in IMD_DOMAINS
-        },
+        "domains": _domains(dep),
     }
 
 
@@ -102,9 +227,17 @@ def _deprivation(session: Session, area_id: int, release: int) -> schema.Depriva
     ).first()
 
 
+def _release_record(dep: schema.Deprivation) -> ReleaseRecord:
+    """The figures as a ``ReleaseRecord`` to add keys to (a literal: strict mypy does not let a
+    ``**figures`` fill a TypedDict that has optional keys)."""
+    figures = _figures(dep)
+    return {"release": figures["release"], "n_areas": figures["n_areas"], "rank": figures["rank"],
+            "decile": figures["decile"], "score": figures["score"], "domains": figures["domains"]}  # fmt: skip
+
+
 def _release_via(
     session: Session, release: int, areas: list[tuple[schema.Area, str | None]], own_vintage: int
-) -> dict[str, Any] | None:
+) -> ReleaseRecord | None:
     """The record of ``release`` for an area, through the areas of that release's vintage
     that the official lookup links it to (``(area, change_code)`` pairs)."""
     found: list[tuple[schema.Area, str | None, schema.Deprivation]] = []
@@ -118,7 +251,8 @@ def _release_via(
     if len(found) == 1:
         a, cc, d = found[0]
         rec = _release_record(d)
-        rec.update(lsoa_code=a.code, lsoa_codes=[a.code], lsoa_vintage=lsoa_vintage, change_code=cc)
+        rec["lsoa_code"], rec["lsoa_codes"] = a.code, [a.code]
+        rec["lsoa_vintage"], rec["change_code"] = lsoa_vintage, cc
         if lsoa_vintage != own_vintage:
             rec["via"] = "ONS LSOA 2011 -> 2021 lookup"
             if cc == "S" and own_vintage == 2021:
@@ -130,11 +264,10 @@ def _release_via(
                     "the 2011 LSOA was merged with others into this 2021 LSOA: this is the merged area's figure"
                 )
         return rec
-    parts = []
-    for a, cc, d in found:
-        part = _release_record(d)
-        part.update(lsoa_code=a.code, name=a.name, change_code=cc)
-        parts.append(part)
+    parts: list[ReleasePart] = [
+        {**_figures(d), "lsoa_code": a.code, "name": a.name, "change_code": cc}
+        for a, cc, d in found
+    ]
     return {
         "release": release,
         "n_areas": found[0][2].n_areas,
@@ -152,31 +285,46 @@ def _release_via(
     }
 
 
-def _life_expectancy(session: Session, msoa: schema.Area | None) -> dict[str, Any] | None:
+def _life_expectancy(session: Session, msoa: schema.Area | None) -> LifeExpectancyRecord | None:
+    """The MSOA's life expectancy by sex (the latest period stored); a sex with no row is
+    reported suppressed."""
     if msoa is None:
         return None
     values = session.scalars(
-        select(schema.IndicatorValue).where(
-            schema.IndicatorValue.indicator_id == INDICATOR_ID,
+        select(schema.IndicatorValue)
+        .where(
+            schema.IndicatorValue.indicator_id == LIFE_EXPECTANCY_BIRTH,
             schema.IndicatorValue.area_id == msoa.id,
         )
+        .order_by(schema.IndicatorValue.period, schema.IndicatorValue.sex)
     ).all()
     if not values:
         return None
-    out: dict[str, Any] = {"msoa_code": msoa.code, "msoa_name": msoa.name, "unit": "years"}
+    by_sex: dict[str, LifeExpectancyValue] = {}
     for v in values:
-        rec: dict[str, Any] = {"value": v.value, "lower": v.lower, "upper": v.upper,
-                               "deaths": v.count, "person_years": v.denominator}  # fmt: skip
+        rec: LifeExpectancyValue = {"value": v.value, "lower": v.lower, "upper": v.upper,
+                                    "deaths": v.count, "person_years": v.denominator}  # fmt: skip
         if v.suppressed:
             rec["suppressed"] = True
-        out["period"] = v.period
-        out[v.sex] = rec
-    for sex in ("male", "female"):
-        out.setdefault(sex, {"value": None, "lower": None, "upper": None, "suppressed": True})
+        by_sex[v.sex] = rec
+
+    def of(sex: str) -> LifeExpectancyValue:
+        return by_sex.get(sex) or {"value": None, "lower": None, "upper": None, "suppressed": True}
+
+    out: LifeExpectancyRecord = {
+        "msoa_code": msoa.code,
+        "msoa_name": msoa.name,
+        "unit": "years",
+        "period": values[-1].period,
+        "female": of("female"),
+        "male": of("male"),
+    }
+    if "persons" in by_sex:
+        out["persons"] = by_sex["persons"]
     return out
 
 
-def area_profile(store: Store, code: str, *, vintage: int | None = None) -> dict[str, Any]:
+def area_profile(store: Store, code: str, *, vintage: int | None = None) -> AreaProfile:
     """The record of ``strengthmap areas show CODE --json`` (and ``GET /api/areas/{code}``)."""
     code = code.strip().upper()
     if not code or len(code) != 9 or not code[1:].isdigit():
@@ -199,7 +347,7 @@ def area_profile(store: Store, code: str, *, vintage: int | None = None) -> dict
                 msoas = {p.code: p for a, _ in predecessors for p, _ in _links(session, a, up=True, relation="parent") if p.level == "msoa"}  # fmt: skip
                 if len(msoas) == 1:
                     msoa = next(iter(msoas.values()))
-        releases: dict[str, Any] = {}
+        releases: dict[str, ReleaseRecord] = {}
         if area.level == "lsoa":
             own: list[tuple[schema.Area, str | None]] = [(area, None)]
             succ = [(a, link.change_code) for a, link in successors if a.level == "lsoa"]
@@ -208,9 +356,8 @@ def area_profile(store: Store, code: str, *, vintage: int | None = None) -> dict
                 if lsoa_vintage == area.vintage:
                     rec = _release_via(session, release, own, area.vintage)
                     if rec is not None:
-                        rec.update(
-                            lsoa_code=area.code, lsoa_codes=[area.code], lsoa_vintage=lsoa_vintage
-                        )
+                        rec["lsoa_code"], rec["lsoa_codes"] = area.code, [area.code]
+                        rec["lsoa_vintage"] = lsoa_vintage
                         rec.pop("change_code", None)
                 else:
                     linked = succ if lsoa_vintage > area.vintage else pred
@@ -227,7 +374,7 @@ def area_profile(store: Store, code: str, *, vintage: int | None = None) -> dict
                 population_year = kids[0].population_year
                 population_note = f"sum of its {len(kids)} LSOAs (2011)"
         latest = max(releases, key=int) if releases else None
-        record: dict[str, Any] = {
+        record: AreaProfile = {
             "code": area.code,
             "name": area.name,
             "level": area.level,
@@ -235,13 +382,9 @@ def area_profile(store: Store, code: str, *, vintage: int | None = None) -> dict
             "vintages": sorted(a.vintage for a in areas),
             "lad_code": area.lad_code,
             "msoa_code": msoa.code if msoa is not None else None,
-            "parents": [
-                _area_ref(p, relation="parent", best_fit=link.best_fit) for p, link in parents
-            ],
-            "successors": [_area_ref(a, change_code=link.change_code) for a, link in successors],
-            "predecessors": [
-                _area_ref(a, change_code=link.change_code) for a, link in predecessors
-            ],
+            "parents": [_parent_ref(p, link) for p, link in parents],
+            "successors": [_linked_ref(a, link) for a, link in successors],
+            "predecessors": [_linked_ref(a, link) for a, link in predecessors],
             "population": population,
             "population_year": population_year,
             "has_geometry": area.geometry is not None,
@@ -284,7 +427,7 @@ def resolve_postcode(store: Store, text: str) -> tuple[float, float, str]:
     return lon, lat, str(code)
 
 
-def postcode_profile(store: Store, text: str) -> dict[str, Any]:
+def postcode_profile(store: Store, text: str) -> AreaProfile:
     """The record of ``areas show --postcode``: the LSOA's profile plus the postcode and its point."""
     lon, lat, code = resolve_postcode(store, text)
     if code == OUTSIDE:
@@ -296,4 +439,19 @@ def postcode_profile(store: Store, text: str) -> dict[str, Any]:
     return record
 
 
-__all__ = ["area_profile", "postcode_profile", "resolve_postcode"]
+__all__ = [
+    "AreaProfile",
+    "AreaRef",
+    "DomainRecord",
+    "LifeExpectancyRecord",
+    "LifeExpectancyValue",
+    "LinkedRef",
+    "ParentRef",
+    "PostcodePoint",
+    "ReleaseFigures",
+    "ReleasePart",
+    "ReleaseRecord",
+    "area_profile",
+    "postcode_profile",
+    "resolve_postcode",
+]

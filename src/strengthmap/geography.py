@@ -32,17 +32,15 @@ import numpy as np
 import pandas as pd
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Transformer
 from sqlalchemy import or_, select
 
+from strengthmap.coords import GEOD, check_lon_lat
 from strengthmap.errors import InputError, NotFound
 from strengthmap.storage import Store, schema
 
 #: The code given to a point that falls in no area.
 OUTSIDE = "outside"
-
-#: Distances along the ground: the WGS84 ellipsoid.
-GEOD = Geod(ellps="WGS84")
 
 # raster cell states (values >= 0 are area indexes)
 _EMPTY = -1  # wholly outside every area
@@ -469,7 +467,7 @@ def contrasts(
     store: Store,
     *,
     by: Literal["imd", "le"] = "imd",
-    place: str | None = "Leeds",
+    place: str | None = None,
     near: tuple[float, float] | None = None,
     radius_m: float = 2000.0,
     limit: int | None = 10,
@@ -480,7 +478,8 @@ def contrasts(
 
     ``by="imd"``: LSOAs of the release's vintage (2011 for IMD 2019, 2021 for IMD 2025; the
     latest loaded release by default), ranked by the gap in IMD decile, then in rank (ranks are
-    England-wide as published, never re-ranked). ``by="le"``: MSOA 2011 life expectancy at birth
+    England-wide as published, never re-ranked); ``place`` (a local authority's name or LAD code,
+    e.g. ``Settings.place``) keeps its areas, ``None`` every loaded area. ``by="le"``: MSOA 2011 life expectancy at birth
     (``sex``), ranked by the gap in years, each pair saying whether the 95% CIs overlap;
     suppressed areas are left out. ``near=(lon, lat)`` keeps pairs whose areas both come within
     ``radius_m`` of the point.
@@ -550,41 +549,6 @@ def contrasts(
             )  # fmt: skip
     out.sort(key=lambda c: (-c.gap, -(c.rank_gap or 0), c.a_code, c.b_code))
     return out[:limit] if limit else out
-
-
-# --- coordinates -------------------------------------------------------------------------------
-
-#: Great Britain in lon/lat, generously: anything else is checked for swapped or OSGB numbers.
-GB_LON = (-9.0, 3.0)
-GB_LAT = (49.0, 61.5)
-
-
-def check_lon_lat(lon: float, lat: float, *, what: str = "point") -> None:
-    """Raise ``InputError`` for coordinates that are not lon/lat degrees, saying what they look like.
-
-    Example:
-        >>> check_lon_lat(53.7965, -1.5478)
-        Traceback (most recent call last):
-        ...
-        strengthmap.errors.InputError: point (53.7965, -1.5478): latitude and longitude look swapped (lat/lon given); give LON,LAT, e.g. -1.5478,53.7965
-    """
-    if not (np.isfinite(lon) and np.isfinite(lat)):
-        raise InputError(f"{what} ({lon}, {lat}): coordinates must be finite numbers")
-    if abs(lon) > 180 or abs(lat) > 90:
-        if 0 <= lon <= 700_000 and 0 <= lat <= 1_300_000:
-            raise InputError(
-                f"{what} ({lon:g}, {lat:g}): these look like OSGB36 British National Grid "
-                "eastings/northings (EPSG:27700), not lon/lat degrees; convert them first "
-                "(e.g. pyproj Transformer.from_crs('EPSG:27700', 'EPSG:4326', always_xy=True))"
-            )
-        raise InputError(f"{what} ({lon:g}, {lat:g}): not lon/lat degrees")
-    in_gb = GB_LON[0] <= lon <= GB_LON[1] and GB_LAT[0] <= lat <= GB_LAT[1]
-    swapped_gb = GB_LON[0] <= lat <= GB_LON[1] and GB_LAT[0] <= lon <= GB_LAT[1]
-    if not in_gb and swapped_gb:
-        raise InputError(
-            f"{what} ({lon:g}, {lat:g}): latitude and longitude look swapped (lat/lon given); "
-            f"give LON,LAT, e.g. {lat:g},{lon:g}"
-        )
 
 
 def locate_point(store: Store, lon: float, lat: float) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from sqlalchemy import func, select
 
 from strengthmap.errors import InputError
 from strengthmap.storage import Store, schema
+from strengthmap.storage.schema.geo import LIFE_EXPECTANCY_BIRTH
 
 #: z for a two-sided 95% interval, rounded to 1.96 as in the PHE/OHID calculator.
 Z95 = 1.96
@@ -55,7 +56,7 @@ Z95 = 1.96
 STANDARD_AGE_BANDS: tuple[int, ...] = (0, 1, *range(5, 95, 5))
 
 #: The indicator id of life expectancy at birth in the store.
-LIFE_EXPECTANCY = "life_expectancy_birth"
+LIFE_EXPECTANCY = LIFE_EXPECTANCY_BIRTH
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Query
 
 from strengthmap import routes
 from strengthmap.api.deps import get_settings, get_store
-from strengthmap.errors import InputError
 from strengthmap.settings import Settings
 from strengthmap.storage import Store
 
@@ -20,6 +17,7 @@ def profile_route(
     waypoints: str | None = Query(None, description='"NAME@LON,LAT;NAME@LON,LAT;..."'),
     osm_route: str | None = Query(None, description="OSM bus route ref, e.g. 7"),
     stops: str | None = Query(None, description="NaPTAN ATCO codes, comma separated"),
+    preset: str | None = Query(None, description="a named route (strengthmap route presets)"),
     every: float = Query(250, description="sample every N metres"),
     imd_release: int | None = Query(None, description="2019 or 2025 (default: latest loaded)"),
     assets_radius_m: float | None = Query(
@@ -28,19 +26,12 @@ def profile_route(
     ),
     store: Store = Depends(get_store),
     settings: Settings = Depends(get_settings),
-) -> dict[str, Any]:
-    """Profile a route given as way-points, an OSM route ref or stop codes."""
-    given = [x for x in (waypoints, osm_route, stops) if x is not None]
-    if len(given) != 1:
-        raise InputError("give exactly one of waypoints, osm_route, stops")
-    if waypoints is not None:
-        route = routes.route_from_waypoints(waypoints)
-    elif osm_route is not None:
-        route = routes.route_from_osm(osm_route, settings.data_dir)
-    else:
-        assert stops is not None
-        route = routes.route_from_stops(stops, settings.data_dir)
-    result = routes.profile_route(
+) -> routes.RouteProfile:
+    """Profile a route given as way-points, an OSM route ref, stop codes or a preset's name."""
+    route = routes.route_from_one_of(
+        {"waypoints": waypoints, "osm_route": osm_route, "stops": stops, "preset": preset},
+        data_dir=settings.data_dir,
+    )
+    return routes.profile_route(
         store, route, every_m=every, imd_release=imd_release, radius_m=assets_radius_m
     )
-    return result.to_dict()

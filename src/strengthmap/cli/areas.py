@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from strengthmap.areas import area_profile, postcode_profile
+from strengthmap.areas import AreaProfile, area_profile, postcode_profile
 from strengthmap.cli.common import console, print_json, state
 from strengthmap.errors import InputError
 
@@ -45,11 +45,11 @@ def _fmt(v: Any) -> str:
     return f"{v:,.1f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
 
 
-def _print(r: dict[str, Any]) -> None:
+def _print(r: AreaProfile) -> None:
     console.print(f"[bold]{r['code']}[/] {r['name']} ({r['level'].upper()} {r['vintage']})")
     if "postcode" in r:
-        p = r["postcode"]
-        console.print(f"postcode {p['postcode']} at {p['lon']}, {p['lat']}")
+        pc = r["postcode"]
+        console.print(f"postcode {pc['postcode']} at {pc['lon']}, {pc['lat']}")
     for p in r["parents"]:
         console.print(f"  in {p['level'].upper()} {p['vintage']}: {p['code']} {p['name']}")
     console.print(f"population: {_fmt(r['population'])} (mid-{r['population_year'] or '?'})")
@@ -65,8 +65,7 @@ def _print(r: dict[str, Any]) -> None:
         console.print(line)
     le = r.get("life_expectancy")
     if le:
-        for sex in ("male", "female"):
-            v = le.get(sex) or {}
+        for sex, v in (("male", le["male"]), ("female", le["female"])):
             if v.get("suppressed"):
                 console.print(f"life expectancy {sex}: suppressed by ONS (MSOA {le['msoa_code']})")
             else:

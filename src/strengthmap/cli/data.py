@@ -17,9 +17,7 @@ app = typer.Typer(
 )
 
 
-def load_with_progress(
-    store: Store, data_dir: Path, place: str | None = "Leeds"
-) -> list[LoadReport]:
+def load_with_progress(store: Store, data_dir: Path, place: str | None) -> list[LoadReport]:
     """``load_data_dir`` with rich progress bars (read, then write) and a summary table."""
     with Progress(
         TextColumn("[bold]{task.description:<6}"), BarColumn(), MofNCompleteColumn(),
@@ -53,8 +51,11 @@ def load(
     data: Path | None = typer.Option(
         None, "--data", help="Data directory (default: the global --data / STRENGTHMAP_DATA_DIR)."
     ),
-    place: str = typer.Option(
-        "Leeds", "--place", help="Local authority to load (name or code), e.g. Leeds."
+    place: str | None = typer.Option(
+        None,
+        "--place",
+        help="Local authority to load (name or code), e.g. Leeds (default: the place setting, "
+        "STRENGTHMAP_PLACE, Leeds unless set).",
     ),
     all_england: bool = typer.Option(
         False, "--all-england", help="Load the England-wide files whole (no place filter)."
@@ -66,7 +67,7 @@ def load(
     """Load a data directory (validated first; nothing written if any file is bad; unchanged files skipped)."""
     st = state(ctx)
     data_dir = data or st.settings.data_dir
-    chosen = None if all_england else place
+    chosen = None if all_england else (place or st.settings.place)
     if as_json:
         print_json([r.as_dict() for r in load_data_dir(st.store(), data_dir, place=chosen)])
     else:
@@ -76,10 +77,11 @@ def load(
 @app.command("download")
 def download(
     ctx: typer.Context,
-    place: str = typer.Option(
-        "Leeds",
+    place: str | None = typer.Option(
+        None,
         "--place",
-        help="Place whose files to fetch (the England-wide files are always included).",
+        help="Place whose files to fetch (the England-wide files are always included; default: "
+        "the place setting, STRENGTHMAP_PLACE, Leeds unless set).",
     ),
     base_url: str | None = typer.Option(
         None,
@@ -106,7 +108,9 @@ def download(
         def progress(name: str, done: int, total: int) -> None:
             bars.update(task, description=name, completed=done, total=total)
 
-        results = download_data(target, base_url=base_url, place=place, progress=progress)
+        results = download_data(
+            target, base_url=base_url, place=place or st.settings.place, progress=progress
+        )
     table = Table(title=f"Downloaded into {target}")
     for col in ("file", "bytes", "status", "from"):
         table.add_column(col, justify="right" if col == "bytes" else "left")

@@ -11,10 +11,10 @@ from rich.table import Table
 from strengthmap.cli.common import console, err_console, print_json, state
 from strengthmap.directory import editing
 from strengthmap.directory.export import EXPORT_FORMATS, export
+from strengthmap.directory.formats.template import blank_template
 from strengthmap.directory.imports import FORMATS, import_file
 from strengthmap.directory.search import ServiceQuery, parse_near, search_services
 from strengthmap.directory.taxonomy import import_taxonomy, install_default_taxonomy
-from strengthmap.directory.template import blank_template
 from strengthmap.errors import InputError
 
 app = typer.Typer(
@@ -39,7 +39,8 @@ def import_(
     ),
 ) -> None:
     """Import a directory file, all or nothing, upserting by id (``import_file``)."""
-    store = state(ctx).store()
+    st = state(ctx)
+    store = st.store()
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -55,8 +56,9 @@ def import_(
             bar.update(task, completed=done, total=total)
 
         summary = import_file(
-            store, file, format, actor="cli", progress=progress, keep_vanished=keep_vanished
-        )
+            store, file, format, actor="cli", progress=progress, keep_vanished=keep_vanished,
+            place=st.settings.place,
+        )  # fmt: skip
     if as_json:
         print_json(summary.to_dict())
         return

@@ -20,7 +20,10 @@ def _lon_lat(text: str) -> tuple[float, float]:
 def contrasts(
     ctx: typer.Context,
     place: str | None = typer.Option(
-        "Leeds", "--place", help="Local authority name (or LAD code)."
+        None,
+        "--place",
+        help="Local authority name (or LAD code); default: the place setting (STRENGTHMAP_PLACE, "
+        "Leeds unless set).",
     ),
     near: str | None = typer.Option(None, "--near", help="LON,LAT: only pairs around this point."),
     radius_m: float = typer.Option(2000, "--radius-m", help="Radius round --near, metres."),
@@ -39,8 +42,10 @@ def contrasts(
         raise InputError(f"--by {by!r}: use imd or le", field="by")
     if sex not in ("male", "female", "persons"):
         raise InputError(f"--sex {sex!r}: use male, female or persons", field="sex")
+    st = state(ctx)
+    place = place or st.settings.place
     pairs = geography.contrasts(
-        state(ctx).store(), by=by, place=place, near=_lon_lat(near) if near else None,  # type: ignore[arg-type]  # checked above
+        st.store(), by=by, place=place, near=_lon_lat(near) if near else None,  # type: ignore[arg-type]  # checked above
         radius_m=radius_m, limit=limit, imd_release=imd_release, sex=sex,  # type: ignore[arg-type]  # checked above
     )  # fmt: skip
     if as_json:

@@ -2,8 +2,9 @@
 
 Modules: ``schedules`` (RFC 5545 recurrence, "open at", OSM opening hours), ``taxonomy`` (the
 default ABCD / wellbeing taxonomy), ``search`` (``search_services``), ``records`` (the one upsert
-path of the tabular importers), ``template`` (the community-builder CSV), ``imports``
-(``import_file``: format detection), ``export`` (ORUK JSON / CSV, GeoJSON, GeoPackage,
+path of the tabular importers), ``formats`` (one module per file format the directory imports:
+ORUK JSON and CSV, OSM points, NHS ODS sites, the community-builder CSV template; and their
+registry), ``imports`` (``import_file``: the format looked up or detected), ``export`` (ORUK JSON / CSV, GeoJSON, GeoPackage,
 iCalendar), ``editing`` (create / update / retire / restore with an audit trail) and ``oruk``
 (ORUK JSON validation, import and serialisation).
 """

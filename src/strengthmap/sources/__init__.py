@@ -19,20 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from strengthmap.errors import ConfigError, InputError
+from strengthmap.errors import ConfigError
 from strengthmap.sources._common import LoadReport, SourceFile, area_ids, require_known
-from strengthmap.sources.boundaries import Boundaries, read_boundaries, write_boundaries
+from strengthmap.sources.assets import load_assets
+from strengthmap.sources.boundaries import Boundaries
 from strengthmap.sources.catalog import BY_ID, CATALOG, CatalogEntry, record_dataset
-from strengthmap.sources.imd import ImdTable, combine_imd, read_imd, write_imd
-from strengthmap.sources.life_expectancy import (
-    LifeExpectancyTable,
-    read_life_expectancy,
-    write_life_expectancy,
-)
-from strengthmap.sources.lookups import LookupTable, read_lookup, write_lookup
-from strengthmap.sources.population import PopulationTable, read_population, write_population
-from strengthmap.sources.postcodes import PostcodeTable, read_postcodes, write_postcodes
+from strengthmap.sources.imd import ImdTable
+from strengthmap.sources.lookups import LookupTable
+from strengthmap.sources.population import PopulationTable
 from strengthmap.storage import Store, schema
 
 #: ``progress(stage, dataset, done, total)``; stage is ``"read"`` or ``"write"``.
@@ -57,28 +53,9 @@ class _Group:
     sources: dict[str, SourceFile] = field(default_factory=dict)
     unchanged: bool = False
 
-
-def _read(
-    entry: CatalogEntry, path: Path, place: str | None, place_lsoa21: set[str] | None
-) -> SourceFile:
-    scoped = place if entry.england_wide else None
-    if entry.group.startswith("boundaries_"):
-        return read_boundaries(path, dataset=entry.id)
-    if entry.group.startswith("lookup_"):
-        return read_lookup(path, dataset=entry.id)
-    if entry.group == "imd2019":
-        return read_imd(path, release=2019, place=scoped, dataset=entry.id)
-    if entry.group == "imd2025":
-        return read_imd(
-            path, release=2025, place=scoped, place_codes=place_lsoa21, dataset=entry.id
-        )
-    if entry.group == "life_expectancy":
-        return read_life_expectancy(path, place=scoped, dataset=entry.id)
-    if entry.group == "population":
-        return read_population(path, dataset=entry.id)
-    if entry.group == "postcodes":
-        return read_postcodes(path, dataset=entry.id)
-    raise ConfigError(f"no reader for {entry.id}")  # pragma: no cover - catalog is closed
+    def files(self, role: str) -> list[SourceFile]:
+        """The files of ``role`` (``primary`` or ``crosscheck``), in catalog order."""
+        return [self.sources[e.id] for e in self.entries if e.role == role]
 
 
 def _scope(entry: CatalogEntry, place: str | None) -> str:
@@ -99,34 +76,6 @@ def _place_lsoa21(sources: dict[str, SourceFile], place: str | None) -> set[str]
             col = "parent" if s.kind == "lsoa2011_lsoa2021" else "child"
             codes |= set(f.loc[mask, col])
     return codes or None
-
-
-def _crosscheck_life_expectancy(base: LifeExpectancyTable, other: LifeExpectancyTable) -> None:
-    values: dict[tuple[str, str], float] = {
-        (str(c), str(x)): float(v)
-        for c, x, v in zip(base.frame["code"], base.frame["sex"], base.frame["value"], strict=True)
-    }
-    for i, (code, sex, value) in enumerate(
-        zip(other.frame["code"], other.frame["sex"], other.frame["value"], strict=True)
-    ):
-        row = int(other.frame.index[i])
-        key = (str(code), str(sex))
-        if key not in values:
-            raise InputError(
-                f"{code} ({sex}) is not in {Path(base.file).name}",
-                file=other.file,
-                row=row,
-                field=other.mapping["code"],
-            )
-        v, w = values[key], float(value)
-        same = (v != v and w != w) or abs(v - w) < 1e-6  # both NaN (suppressed), or equal
-        if not same:
-            raise InputError(
-                f"{code} ({sex}): {w} here but {v} in {Path(base.file).name}",
-                file=other.file,
-                row=row,
-                field=other.mapping["value"],
-            )
 
 
 def _known_codes(store: Store, sources: dict[str, SourceFile]) -> dict[tuple[str, int], set[str]]:
@@ -178,10 +127,16 @@ def read_data_dir(
     store: Store,
     data_dir: Path,
     *,
-    place: str | None = "Leeds",
+    place: str | None,
     progress: Progress | None = None,
 ) -> list[_Group]:
-    """Read and validate every catalogued file present (no writes); grouped for writing."""
+    """Read and validate every catalogued file present (no writes); grouped for writing.
+
+    ``place`` (a local authority's name or code, e.g. ``Settings.place``) keeps the England-wide
+    files' rows of that place; ``None`` keeps all of England. Each file is read by its catalog
+    entry's kind, the lookups first (they give the place's LSOA 2021 codes, which the IoD2025 file
+    needs: it has no local authority column); then the files of each group are checked against
+    each other (``SourceKind.check``)."""
     data_dir = Path(data_dir)
     present = [e for e in CATALOG if (data_dir / e.path).is_file()]
     if not present:
@@ -190,18 +145,17 @@ def read_data_dir(
             "or point --data / STRENGTHMAP_DATA_DIR at a folder laid out like it"
         )
     stored = _stored_datasets(store)
-    # lookups first: they tell the place's LSOA 2021 codes (the IoD2025 file has no LAD column)
-    order = sorted(present, key=lambda e: (not e.group.startswith("lookup_"), CATALOG.index(e)))
+    lookups = [e for e in present if e.kind.name == "lookup"]
+    others = [e for e in present if e.kind.name != "lookup"]
     sources: dict[str, SourceFile] = {}
-    place21: set[str] | None = None
-    for n, entry in enumerate(order, start=1):
-        if progress:
-            progress("read", entry.id, n - 1, len(order))
-        if entry.group == "imd2025" and place21 is None:
-            place21 = _place_lsoa21(sources, place)
-        sources[entry.id] = _read(entry, data_dir / entry.path, place, place21)
+    for batch in (lookups, others):
+        place21 = _place_lsoa21(sources, place) if batch is others else None
+        for entry in batch:
+            if progress:
+                progress("read", entry.id, len(sources), len(present))
+            sources[entry.id] = entry.read(data_dir, place, place21)
     if progress:
-        progress("read", "", len(order), len(order))
+        progress("read", "", len(present), len(present))
     _check_known(sources, _known_codes(store, sources))
     groups: dict[str, _Group] = {}
     for entry in present:
@@ -212,59 +166,21 @@ def read_data_dir(
         g.unchanged = all(
             stored.get(e.id) == (g.sources[e.id].sha256, _scope(e, place)) for e in g.entries
         )
-        # cross-check the duplicate files against the primary one (values must agree)
-        primaries = [e for e in g.entries if e.role == "primary"]
-        checks = [e for e in g.entries if e.role == "crosscheck"]
-        if g.name == "imd2019" and primaries:
-            tables = [g.sources[e.id] for e in primaries]
-            extra = [g.sources[e.id] for e in checks]
-            combine_imd(
-                *_base_first([t for t in tables if isinstance(t, ImdTable)]),
-                *[t for t in extra if isinstance(t, ImdTable)],
-            )
-        if g.name == "life_expectancy" and primaries and checks:
-            base, other = g.sources[primaries[0].id], g.sources[checks[0].id]
-            assert isinstance(base, LifeExpectancyTable) and isinstance(other, LifeExpectancyTable)
-            _crosscheck_life_expectancy(base, other)
+        check = g.entries[0].kind.check
+        if check is not None:
+            check(g.files("primary"), g.files("crosscheck"))
     return list(groups.values())
 
 
-#: the writer of each kind of file read (IoD files are combined per release first)
-_WRITERS: dict[type, Callable[[Any, Any], int]] = {
-    Boundaries: write_boundaries,
-    LookupTable: write_lookup,
-    LifeExpectancyTable: write_life_expectancy,
-    PopulationTable: write_population,
-    PostcodeTable: write_postcodes,
-}
-
-
-def _base_first(tables: list[ImdTable]) -> list[ImdTable]:
-    """IoD files of one release, the base first: the most areas, then the most rank columns
-    (File 7 before File 2 before File 1 before File 6); the others add their columns for the
-    areas the base has (``combine_imd``)."""
-    return sorted(
-        tables, key=lambda t: (-len(t.frame), -sum(c.endswith("_rank") for c in t.frame.columns))
-    )
-
-
-def _write_group(session: Any, g: _Group, place: str | None) -> dict[str, int]:
-    """Write one group inside the caller's transaction; rows written per dataset id."""
+def _write_group(session: Session, g: _Group, place: str | None) -> dict[str, int]:
+    """Write one group inside the caller's transaction (its kind's writer); rows written per
+    dataset id (0 for a cross-check file: its ``dataset`` row is recorded, its rows are not)."""
     written: dict[str, int] = {}
-    primaries = [e for e in g.entries if e.role == "primary"] or g.entries[:1]
     for e in g.entries:
         record_dataset(session, g.sources[e.id], scope=_scope(e, place))
         written[e.id] = 0
-    first = g.sources[primaries[0].id]
-    if isinstance(first, ImdTable):
-        imd_tables = [t for t in (g.sources[e.id] for e in primaries) if isinstance(t, ImdTable)]
-        imd_tables = _base_first(imd_tables)
-        frame = combine_imd(*imd_tables)
-        written[imd_tables[0].dataset] = write_imd(
-            session, first.release, frame, source_id=imd_tables[0].dataset
-        )
-    else:
-        written[first.dataset] = _WRITERS[type(first)](session, first)
+    primaries = g.files("primary") or [g.sources[g.entries[0].id]]
+    written.update(g.entries[0].kind.write(session, primaries))
     return written
 
 
@@ -272,14 +188,15 @@ def load_data_dir(
     store: Store,
     data_dir: Path,
     *,
-    place: str | None = "Leeds",
+    place: str | None,
     progress: Progress | None = None,
 ) -> list[LoadReport]:
-    """Load every recognised file of ``data_dir`` for ``place`` (``None``: all of England).
+    """Load every recognised file of ``data_dir`` for ``place`` (``Settings.place``; ``None``:
+    all of England).
 
     Reads and validates everything first, then writes in one transaction; unchanged files
     (same SHA-256 and scope as their ``dataset`` row) are skipped. The community asset files
-    (``assets/``) are then loaded by ``strengthmap.sources.assets.load_assets`` if installed.
+    (``assets/``) are then imported into the directory (``strengthmap.sources.assets``).
     """
     data_dir = Path(data_dir)
     groups = read_data_dir(store, data_dir, place=place, progress=progress)
@@ -303,27 +220,8 @@ def load_data_dir(
             if progress:
                 progress("write", "", len(todo), len(todo))
     out = [reports[e.id] for e in CATALOG if e.id in reports]
-    out.extend(_load_assets(store, data_dir))
+    out.extend(load_assets(store, data_dir, place=place))
     return out
-
-
-def _load_assets(store: Store, data_dir: Path) -> list[LoadReport]:
-    import importlib
-
-    try:
-        assets = importlib.import_module("strengthmap.sources.assets")
-    except ImportError as exc:
-        # only the module's absence is tolerated (it ships with the directory feature);
-        # a broken import inside it is a real error
-        if exc.name != "strengthmap.sources.assets":
-            raise
-        return []
-    result = assets.load_assets(store, data_dir)
-    if result is None:
-        return []
-    if isinstance(result, LoadReport):
-        return [result]
-    return [r for r in result if isinstance(r, LoadReport)] if isinstance(result, list) else []
 
 
 __all__ = [

@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from strengthmap.errors import InputError
-from strengthmap.storage import schema
+from strengthmap.storage import Store, schema
 
 #: ONS GSS code formats of the English areas Strengthmap loads (E + 2-digit entity + 6 digits).
 CODE_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -55,6 +55,9 @@ class SourceFile:
     sha256: str
     rows_read: int
     notes: list[str] = field(default_factory=list)
+
+
+S = TypeVar("S", bound=SourceFile)
 
 
 @dataclass
@@ -518,6 +521,27 @@ def chunks(seq: Sequence[Any], size: int = 5000) -> Iterable[Sequence[Any]]:
         yield seq[i : i + size]
 
 
+def load_source(
+    store: Store,
+    source: S,
+    write: Callable[[Session, S], object],
+    *,
+    scope: str | None = None,
+) -> S:
+    """Write a file just read in one transaction: its ``dataset`` row, then ``write(session,
+    source)``; returns ``source``. Every ``load_*`` is this around its ``read_*`` and ``write_*``:
+
+        >>> load_source(store, read_population(path), write_population)  # doctest: +SKIP
+    """
+    # the catalog imports every reader module, whose load_* call this: look it up when called
+    from strengthmap.sources.catalog import record_dataset
+
+    with store.transaction() as session:
+        record_dataset(session, source, scope=scope)
+        write(session, source)
+    return source
+
+
 __all__ = [
     "CODE_PATTERNS",
     "LoadReport",
@@ -530,6 +554,7 @@ __all__ = [
     "ensure_areas",
     "ensure_frame_areas",
     "find_column",
+    "load_source",
     "nan_to_none",
     "parse_csv",
     "read_csv_file",

@@ -3,13 +3,14 @@
 Example:
     >>> from pathlib import Path
     >>> from strengthmap.storage import open_store
-    >>> reports = load_assets(open_store("sqlite://"), Path("/nonexistent"))
+    >>> reports = load_assets(open_store("sqlite://"), Path("/nonexistent"), place="Leeds")
     >>> reports
     []
 
-Each file is checked, then written in one transaction through the directory's upsert
-(``strengthmap.directory.imports.import_file``) with a ``Dataset`` row holding its licence,
-attribution and SHA-256; a file whose SHA-256 is already recorded is skipped.
+Each file is checked, then written in one transaction through the directory's import (its format
+in ``strengthmap.directory.formats``, by way of ``strengthmap.directory.imports.import_file``)
+with a ``Dataset`` row holding its licence, attribution and SHA-256; a file whose SHA-256 is
+already recorded is skipped.
 """
 
 from __future__ import annotations
@@ -30,9 +31,14 @@ ASSET_FILES = (
 
 
 def load_assets(
-    store: Store, data_dir: Path, *, progress: Callable[[int, int], None] | None = None
+    store: Store,
+    data_dir: Path,
+    *,
+    place: str | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[LoadReport]:
-    """Load every asset file present under ``data_dir/assets`` (upsert; skipped when unchanged)."""
+    """Load every asset file present under ``data_dir/assets`` (upsert; skipped when unchanged)
+    as the directory records of ``place`` (``Settings.place``: the local authority they cover)."""
     reports = []
     for dataset, name, fmt in ASSET_FILES:
         path = Path(data_dir) / "assets" / name
@@ -47,7 +53,9 @@ def load_assets(
             report.skipped_unchanged = True
             reports.append(report)
             continue
-        summary = import_file(store, path, fmt, source=dataset, actor="loader", progress=progress)
+        summary = import_file(
+            store, path, fmt, source=dataset, actor="loader", progress=progress, place=place
+        )
         report.rows_read = summary.services
         report.rows_written = sum(summary.written.values())
         report.notes.append(f"{summary.services} services, licence {summary.licence}")

@@ -31,9 +31,9 @@ from strengthmap.sources._common import (
     area_rows,
     decode_bytes,
     ensure_areas,
+    load_source,
     read_raw,
 )
-from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store
 
 _CODE_PROP = re.compile(r"^(LSOA|MSOA|WD|LAD)(\d\d)CD$", re.IGNORECASE)

@@ -1,12 +1,13 @@
 """The datasets Strengthmap knows: where each lives in the data directory, who publishes it, its
-licence and the attribution to show, where it came from, and which function reads it.
+licence and the attribution to show, where it came from, and the kind of file it is; the kind
+reads, checks and writes it (``load_data_dir`` dispatches through this table).
 
 Example:
     >>> entry = BY_ID["imd2019_file2"]
-    >>> entry.path, entry.licence
-    ('imd/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz', 'OGL-UK-3.0')
-    >>> entry.reader
-    'strengthmap.sources.imd.read_imd'
+    >>> entry.path, entry.licence, entry.kind.name
+    ('imd/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz', 'OGL-UK-3.0', 'imd2019')
+    >>> entry.kind.read.__name__, entry.kind.write.__name__
+    ('read_imd2019', 'write_imd_release')
 
 Attribution texts are those ``shared/data/SOURCES.md`` asks for, word for word. ``download_url``
 is set only where the file is a byte-for-byte copy of one at a pinned upstream URL (the three
@@ -16,23 +17,33 @@ which ``strengthmap data download`` fetches from a mirror of the data directory 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from strengthmap.sources._common import SourceFile
-from strengthmap.storage import Store, schema
+from strengthmap.sources.boundaries import Boundaries, read_boundaries, write_boundaries
+from strengthmap.sources.imd import ImdTable, base_first, combine_imd, read_imd, write_imd
+from strengthmap.sources.life_expectancy import (
+    LifeExpectancyTable,
+    crosscheck_life_expectancy,
+    read_life_expectancy,
+    write_life_expectancy,
+)
+from strengthmap.sources.lookups import LookupTable, read_lookup, write_lookup
+from strengthmap.sources.population import PopulationTable, read_population, write_population
+from strengthmap.sources.postcodes import PostcodeTable, read_postcodes, write_postcodes
+from strengthmap.storage import schema
 
 S = TypeVar("S", bound=SourceFile)
 
 OGL = "OGL-UK-3.0"
-OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 ONS = "Office for National Statistics (ONS)"
 MHCLG = "Ministry of Housing, Communities and Local Government (MHCLG)"
 
-ATTR_OGL = "Contains public sector information licensed under the Open Government Licence v3.0."
 ATTR_ONS = "Source: Office for National Statistics licensed under the Open Government Licence v3.0."
 ATTR_OS_2021 = "Contains OS data © Crown copyright and database right 2021 (boundaries)."
 ATTR_IMD2019 = (
@@ -86,19 +97,47 @@ IOD2019_PUBLISHED = "2019-09-26"
 
 
 @dataclass(frozen=True)
+class ReadContext:
+    """What a reader is told besides the file: the dataset id to record, the place to keep rows
+    of (England-wide files only; None keeps all of England) and that place's LSOA 2021 codes
+    (from the official lookups, read first: the IoD2025 file has no local authority column)."""
+
+    dataset: str
+    place: str | None = None
+    place_lsoa21: set[str] | None = None
+
+
+#: Read and validate one file (nothing written).
+Reader = Callable[[Path, ReadContext], SourceFile]
+#: Write a group's primary files (in catalog order) inside the caller's transaction; returns the
+#: rows written per dataset id.
+Writer = Callable[[Session, Sequence[SourceFile]], dict[str, int]]
+#: Check a group's files against each other before anything is written: (primaries, cross-checks).
+Check = Callable[[Sequence[SourceFile], Sequence[SourceFile]], None]
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """A kind of official file: how it is read, checked and written, and whom to credit."""
+
+    name: str
+    read: Reader
+    write: Writer
+    publisher: str
+    attribution: str
+    url: str  # the official publisher's page
+    check: Check | None = None
+
+
+@dataclass(frozen=True)
 class CatalogEntry:
-    """One dataset: its place in the data directory and everything needed to credit it."""
+    """One dataset: its place in the data directory, its kind and everything needed to credit it."""
 
     id: str
     path: str  # relative to the data directory
     title: str
-    publisher: str
-    licence: str
-    attribution: str
-    url: str  # the official publisher's page
+    kind: SourceKind
     upstream: str  # where this exact file's content came from (repository, commit, path)
-    reader: str
-    loader: str
     group: str  # files loaded together (one release, one indicator)
     england_wide: bool = False  # filtered to the place when loaded for a place
     role: str = "primary"  # primary | crosscheck (read, validated, compared; not written)
@@ -106,35 +145,131 @@ class CatalogEntry:
     # a pinned URL serving this exact file byte for byte (``data download``'s default source);
     # None for the Leeds extracts made for this project, which only a mirror of the data serves
     download_url: str | None = None
+    licence: str = OGL
 
-    def attribution_lines(self) -> list[str]:
-        return [self.attribution]
+    @property
+    def publisher(self) -> str:
+        return self.kind.publisher
+
+    @property
+    def attribution(self) -> str:
+        return self.kind.attribution
+
+    @property
+    def url(self) -> str:
+        """The official publisher's page."""
+        return self.kind.url
+
+    def read(self, data_dir: Path, place: str | None, place_lsoa21: set[str] | None) -> SourceFile:
+        """Read and validate this file of ``data_dir`` for ``place`` (England-wide files only)."""
+        scoped = place if self.england_wide else None
+        context = ReadContext(self.id, scoped, place_lsoa21 if scoped else None)
+        return self.kind.read(data_dir / self.path, context)
 
 
-#: kind of file -> (reader module, read_* / load_* suffix, publisher, attribution, official page)
-_KINDS = {
-    "boundaries": ("boundaries", "boundaries", ONS, f"{ATTR_ONS} {ATTR_OS_2021}", GEOPORTAL),
-    "lookup": ("lookups", "lookup", ONS, ATTR_ONS, GEOPORTAL),
-    "imd2019": ("imd", "imd", MHCLG, ATTR_IMD2019, IOD2019_URL),
-    "imd2025": ("imd", "imd", MHCLG, ATTR_IMD2025, IOD2025_URL),
-    "life_expectancy": ("life_expectancy", "life_expectancy", ONS, ATTR_LE, LE_URL),
-    "population": ("population", "population", ONS, ATTR_ONS, POPULATION_URL),
-    "postcodes": ("postcodes", "postcodes", ONS, ATTR_POSTCODES, GEOPORTAL),
-}
+# --- the kinds: each reader and writer called with the same arguments --------------------------
+
+
+def _read_boundaries(path: Path, ctx: ReadContext) -> SourceFile:
+    return read_boundaries(path, dataset=ctx.dataset)
+
+
+def _read_lookup(path: Path, ctx: ReadContext) -> SourceFile:
+    return read_lookup(path, dataset=ctx.dataset)
+
+
+def read_imd2019(path: Path, ctx: ReadContext) -> SourceFile:
+    return read_imd(path, release=2019, place=ctx.place, dataset=ctx.dataset)
+
+
+def read_imd2025(path: Path, ctx: ReadContext) -> SourceFile:
+    return read_imd(
+        path, release=2025, place=ctx.place, place_codes=ctx.place_lsoa21, dataset=ctx.dataset
+    )
+
+
+def _read_life_expectancy(path: Path, ctx: ReadContext) -> SourceFile:
+    return read_life_expectancy(path, place=ctx.place, dataset=ctx.dataset)
+
+
+def _read_population(path: Path, ctx: ReadContext) -> SourceFile:
+    return read_population(path, dataset=ctx.dataset)
+
+
+def _read_postcodes(path: Path, ctx: ReadContext) -> SourceFile:
+    return read_postcodes(path, dataset=ctx.dataset)
+
+
+def _only(cls: type[S], files: Sequence[SourceFile]) -> list[S]:
+    out = [f for f in files if isinstance(f, cls)]
+    assert len(out) == len(files), f"a {cls.__name__} group holds another kind of file"
+    return out
+
+
+def _writer(cls: type[S], write: Callable[[Session, S], int]) -> Writer:
+    """A group whose first primary file is written alone (one file per group)."""
+
+    def write_first(session: Session, files: Sequence[SourceFile]) -> dict[str, int]:
+        first = _only(cls, files)[0]
+        return {first.dataset: write(session, first)}
+
+    write_first.__name__ = f"write_{cls.__name__}"
+    return write_first
+
+
+def write_imd_release(session: Session, files: Sequence[SourceFile]) -> dict[str, int]:
+    """One IoD release from its files: combined on the base file (``base_first``), the rows
+    credited to the base file's dataset."""
+    tables = base_first(_only(ImdTable, files))
+    frame = combine_imd(*tables)
+    base = tables[0]
+    return {base.dataset: write_imd(session, base.release, frame, source_id=base.dataset)}
+
+
+def _check_imd(primaries: Sequence[SourceFile], crosschecks: Sequence[SourceFile]) -> None:
+    """The files of a release must combine, and the cross-check files agree with them."""
+    if primaries:
+        combine_imd(*base_first(_only(ImdTable, primaries)), *_only(ImdTable, crosschecks))
+
+
+def _check_life_expectancy(
+    primaries: Sequence[SourceFile], crosschecks: Sequence[SourceFile]
+) -> None:
+    """The Leeds extract must give the England and Wales file's values."""
+    if primaries and crosschecks:
+        base = _only(LifeExpectancyTable, primaries)[0]
+        crosscheck_life_expectancy(base, _only(LifeExpectancyTable, crosschecks)[0])
+
+
+_KINDS: dict[str, SourceKind] = {
+    k.name: k
+    for k in (
+        SourceKind("boundaries", _read_boundaries, _writer(Boundaries, write_boundaries), ONS,
+                   f"{ATTR_ONS} {ATTR_OS_2021}", GEOPORTAL),
+        SourceKind("lookup", _read_lookup, _writer(LookupTable, write_lookup), ONS, ATTR_ONS,
+                   GEOPORTAL),
+        SourceKind("imd2019", read_imd2019, write_imd_release, MHCLG, ATTR_IMD2019, IOD2019_URL,
+                   check=_check_imd),
+        SourceKind("imd2025", read_imd2025, write_imd_release, MHCLG, ATTR_IMD2025, IOD2025_URL,
+                   check=_check_imd),
+        SourceKind("life_expectancy", _read_life_expectancy,
+                   _writer(LifeExpectancyTable, write_life_expectancy), ONS, ATTR_LE, LE_URL,
+                   check=_check_life_expectancy),
+        SourceKind("population", _read_population, _writer(PopulationTable, write_population),
+                   ONS, ATTR_ONS, POPULATION_URL),
+        SourceKind("postcodes", _read_postcodes, _writer(PostcodeTable, write_postcodes), ONS,
+                   ATTR_POSTCODES, GEOPORTAL),
+    )
+}  # fmt: skip
 
 
 def _entry(
     kind: str, id: str, path: str, title: str, upstream: str, *, group: str | None = None, **kw: Any
 ) -> CatalogEntry:
-    """A catalog entry of ``kind`` (publisher, licence, attribution, reader and loader from
-    ``_KINDS``); ``group`` defaults to the kind, or to the id for boundaries and lookups (each file
-    its own group)."""
-    module, suffix, publisher, attribution, url = _KINDS[kind]
-    fn = f"strengthmap.sources.{module}"
-    return CatalogEntry(
-        id, path, title, publisher, OGL, attribution, url, upstream, f"{fn}.read_{suffix}",
-        f"{fn}.load_{suffix}", group or (id if kind in ("boundaries", "lookup") else kind), **kw,
-    )  # fmt: skip
+    """A catalog entry of ``kind``; ``group`` defaults to the kind, or to the id for boundaries
+    and lookups (each file its own group)."""
+    group = group or (id if kind in ("boundaries", "lookup") else kind)
+    return CatalogEntry(id, path, title, _KINDS[kind], upstream, group, **kw)
 
 
 def _iod2019_official(id: str, file: str, title: str) -> CatalogEntry:
@@ -231,10 +366,9 @@ CATALOG: tuple[CatalogEntry, ...] = (
 )  # fmt: skip
 
 BY_ID: dict[str, CatalogEntry] = {e.id: e for e in CATALOG}
-BY_PATH: dict[str, CatalogEntry] = {e.path: e for e in CATALOG}
 
 
-def entry_for(source: SourceFile) -> CatalogEntry | None:
+def _entry_for(source: SourceFile) -> CatalogEntry | None:
     """The catalog entry of a file read (by dataset id, else by its path's tail)."""
     if source.dataset in BY_ID:
         return BY_ID[source.dataset]
@@ -242,11 +376,9 @@ def entry_for(source: SourceFile) -> CatalogEntry | None:
     return next((e for e in CATALOG if posix.endswith(e.path)), None)
 
 
-def record_dataset(
-    session: Session, source: SourceFile, *, scope: str | None, rows: int | None = None
-) -> None:
+def record_dataset(session: Session, source: SourceFile, *, scope: str | None) -> None:
     """Insert or update the ``dataset`` row of a file just written (checksum, rows, scope)."""
-    entry = entry_for(source)
+    entry = _entry_for(source)
     values: dict[str, Any] = {
         "id": source.dataset,
         "title": entry.title if entry else source.file.rsplit("/", 1)[-1],
@@ -256,7 +388,7 @@ def record_dataset(
         "url": entry.url if entry else None,
         "file": entry.path if entry else source.file,
         "sha256": source.sha256,
-        "rows": source.rows_read if rows is None else rows,
+        "rows": source.rows_read,
         "scope": scope,
         "published": entry.published if entry else None,
     }
@@ -270,43 +402,14 @@ def record_dataset(
     session.flush()
 
 
-def load_source(
-    store: Store,
-    source: S,
-    write: Callable[[Session, S], object],
-    *,
-    scope: str | None = None,
-) -> S:
-    """Write a file just read in one transaction: its ``dataset`` row, then ``write(session,
-    source)``; returns ``source``. Every ``load_*`` is this around its ``read_*`` and ``write_*``:
-
-        >>> load_source(store, read_population(path), write_population)  # doctest: +SKIP
-    """
-    with store.transaction() as session:
-        record_dataset(session, source, scope=scope)
-        write(session, source)
-    return source
-
-
-def attributions(entries: list[CatalogEntry] | None = None) -> list[str]:
-    """The distinct attribution lines to show for ``entries`` (default: the whole catalog)."""
-    seen: list[str] = []
-    for e in entries or list(CATALOG):
-        if e.attribution not in seen:
-            seen.append(e.attribution)
-    return seen
-
-
 __all__ = [
     "ATTR_IMD2019",
     "ATTR_IMD2025",
     "ATTR_POSTCODES",
     "BY_ID",
-    "BY_PATH",
     "CATALOG",
     "CatalogEntry",
-    "attributions",
-    "entry_for",
-    "load_source",
+    "ReadContext",
+    "SourceKind",
     "record_dataset",
 ]

@@ -5,8 +5,8 @@ Example:
     >>> m = read_manifest()
     >>> sorted(m["files"])[0]
     'boundaries/leeds_lsoa2011_bgc.geojson'
-    >>> download_data(Path("data"))   # doctest: +SKIP
-    >>> download_data(Path("data"), base_url="http://127.0.0.1:8765/")   # doctest: +SKIP
+    >>> download_data(Path("data"), place="Leeds")   # doctest: +SKIP
+    >>> download_data(Path("data"), place="Leeds", base_url="http://127.0.0.1:8765/")   # doctest: +SKIP
 
 The files are the snapshots described in ``shared/data/SOURCES.md``; each manifest entry records
 its provenance (``upstream``: the public repository, commit and path its content came from;
@@ -128,17 +128,18 @@ def download_data(
     dest: Path,
     *,
     base_url: str | None = None,
-    place: str | None = "Leeds",
+    place: str | None,
     progress: Callable[[str, int, int], None] | None = None,
     manifest: dict[str, Any] | None = None,
     client: httpx.Client | None = None,
 ) -> list[Downloaded]:
     """Download the manifest's files into ``dest`` (same layout); files already present with the
-    right SHA-256 are kept. ``place`` selects Leeds-scope files (England-wide ones always come).
+        right SHA-256 are kept. ``place`` (``Settings.place``) selects the files made for that place
+    (England-wide ones always come); ``None`` takes every file.
 
-    With a mirror (``base_url`` or ``STRENGTHMAP_DATA_BASE_URL``) every file comes from it. Without
-    one, files with a pinned upstream ``url`` come from there and the rest are returned with
-    status ``needs-mirror`` (see ``MIRROR_HELP``), nothing fetched for them."""
+        With a mirror (``base_url`` or ``STRENGTHMAP_DATA_BASE_URL``) every file comes from it. Without
+        one, files with a pinned upstream ``url`` come from there and the rest are returned with
+        status ``needs-mirror`` (see ``MIRROR_HELP``), nothing fetched for them."""
     base_url = base_url or os.environ.get(BASE_URL_ENV)
     if base_url:
         base_url = base_url.rstrip("/") + "/"

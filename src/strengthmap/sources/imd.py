@@ -40,6 +40,7 @@ from strengthmap.sources._common import (
     area_rows,
     check_codes,
     ensure_areas,
+    load_source,
     nan_to_none,
     read_csv_file,
     records,
@@ -47,7 +48,6 @@ from strengthmap.sources._common import (
     table_of,
     to_number,
 )
-from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
 from strengthmap.storage.schema.geo import IMD_DOMAINS
 
@@ -351,6 +351,15 @@ def combine_imd(base: ImdTable, *others: ImdTable) -> pd.DataFrame:
     return frame.reset_index()
 
 
+def base_first(tables: list[ImdTable]) -> list[ImdTable]:
+    """IoD files of one release, the base first: the most areas, then the most rank columns
+    (File 7 before File 2 before File 1 before File 6); the others add their columns for the
+    areas the base has (``combine_imd``)."""
+    return sorted(
+        tables, key=lambda t: (-len(t.frame), -sum(c.endswith("_rank") for c in t.frame.columns))
+    )
+
+
 def write_imd(
     session: Session,
     release: int,
@@ -380,10 +389,11 @@ def write_imd(
 
 
 def load_imd(
-    store: Store, path: Path, *, release: int, place: str | None = "Leeds",
+    store: Store, path: Path, *, release: int, place: str | None,
     place_codes: set[str] | None = None,
 ) -> ImdTable:  # fmt: skip
-    """Read one IoD file and write it in a single transaction (with its ``dataset`` row)."""
+    """Read one IoD file and write it in a single transaction (with its ``dataset`` row); an
+    England-wide file keeps the rows of ``place`` (``Settings.place``; ``None``: all of England)."""
     table = read_imd(path, release=release, place=place, place_codes=place_codes)
 
     def write(session: Session, t: ImdTable) -> int:
@@ -397,6 +407,7 @@ __all__ = [
     "N_AREAS",
     "OFFICIAL_YEARS",
     "ImdTable",
+    "base_first",
     "combine_imd",
     "load_imd",
     "read_imd",

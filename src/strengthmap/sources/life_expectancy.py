@@ -25,11 +25,12 @@ import pandas as pd
 from sqlalchemy import and_, insert, select
 from sqlalchemy.orm import Session
 
-from strengthmap.errors import ConfigError
+from strengthmap.errors import ConfigError, InputError
 from strengthmap.sources._common import (
     TableSource,
     check_codes,
     ensure_frame_areas,
+    load_source,
     nan_to_none,
     read_csv_file,
     records,
@@ -39,10 +40,10 @@ from strengthmap.sources._common import (
     table_of,
     to_number,
 )
-from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
+from strengthmap.storage.schema.geo import LIFE_EXPECTANCY_BIRTH
 
-INDICATOR_ID = "life_expectancy_birth"
+INDICATOR_ID = LIFE_EXPECTANCY_BIRTH
 #: plausible range of a life expectancy at birth, in years
 LE_RANGE_YEARS = (40.0, 110.0)
 _SEX = {"males": "male", "male": "male", "females": "female", "female": "female",
@@ -189,6 +190,36 @@ def read_life_expectancy(
     )
 
 
+def crosscheck_life_expectancy(base: LifeExpectancyTable, other: LifeExpectancyTable) -> None:
+    """``other`` (an extract) must give ``base``'s value for every area and sex it lists (both
+    suppressed, or equal to 1e-6 years); the first that does not is named by row and field."""
+    values: dict[tuple[str, str], float] = {
+        (str(c), str(x)): float(v)
+        for c, x, v in zip(base.frame["code"], base.frame["sex"], base.frame["value"], strict=True)
+    }
+    for i, (code, sex, value) in enumerate(
+        zip(other.frame["code"], other.frame["sex"], other.frame["value"], strict=True)
+    ):
+        row = int(other.frame.index[i])
+        key = (str(code), str(sex))
+        if key not in values:
+            raise InputError(
+                f"{code} ({sex}) is not in {Path(base.file).name}",
+                file=other.file,
+                row=row,
+                field=other.mapping["code"],
+            )
+        v, w = values[key], float(value)
+        same = (v != v and w != w) or abs(v - w) < 1e-6  # both NaN (suppressed), or equal
+        if not same:
+            raise InputError(
+                f"{code} ({sex}): {w} here but {v} in {Path(base.file).name}",
+                file=other.file,
+                row=row,
+                field=other.mapping["value"],
+            )
+
+
 def _ensure_indicator(session: Session, source_id: str) -> None:
     table = table_of(schema.Indicator)
     conn = session.connection()
@@ -236,10 +267,9 @@ def write_life_expectancy(
     return replace_rows(session, table, rows, where=[stale])
 
 
-def load_life_expectancy(
-    store: Store, path: Path, *, place: str | None = "Leeds"
-) -> LifeExpectancyTable:
-    """Read one life expectancy file and write it in a single transaction."""
+def load_life_expectancy(store: Store, path: Path, *, place: str | None) -> LifeExpectancyTable:
+    """Read one life expectancy file and write it in a single transaction, keeping the rows of
+    ``place`` (``Settings.place``; ``None``: all of England and Wales)."""
     t = read_life_expectancy(path, place=place)
     return load_source(store, t, write_life_expectancy, scope=place or "England")
 
@@ -247,6 +277,7 @@ def load_life_expectancy(
 __all__ = [
     "INDICATOR_ID",
     "LifeExpectancyTable",
+    "crosscheck_life_expectancy",
     "load_life_expectancy",
     "read_life_expectancy",
     "write_life_expectancy",

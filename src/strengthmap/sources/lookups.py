@@ -25,13 +25,13 @@ from strengthmap.sources._common import (
     TableSource,
     check_codes,
     ensure_frame_areas,
+    load_source,
     read_csv_file,
     records,
     refuse_where,
     replace_rows,
     table_of,
 )
-from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
 
 # our name -> accepted column names (geographr, ONS)

@@ -25,6 +25,7 @@ from strengthmap.sources._common import (
     check_codes,
     ensure_frame_areas,
     find_column,
+    load_source,
     read_csv_file,
     records,
     refuse_where,
@@ -34,7 +35,6 @@ from strengthmap.sources._common import (
     table_of,
     to_number,
 )
-from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
 
 AGE_COLUMNS = [str(a) for a in range(90)] + ["90+"]

@@ -14,16 +14,17 @@ with a null point, so typing one gives a clear "no coordinates" answer rather th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from strengthmap.coords import POSTCODE, normalise_postcode
 from strengthmap.sources._common import (
     TableSource,
     chunks,
+    load_source,
     nan_to_none,
     read_csv_file,
     records,
@@ -33,20 +34,11 @@ from strengthmap.sources._common import (
     table_of,
     to_number,
 )
-from strengthmap.sources.catalog import load_source
 from strengthmap.storage import Store, schema
 
-#: A UK postcode once normalised: outward code, one space, inward code (e.g. ``LS12 1BE``).
-POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$")
 _POSTCODE_COLS = ("postcode", "pcds", "Postcode")
 _LON_COLS = ("lon", "long", "longitude")
 _LAT_COLS = ("lat", "latitude")
-
-
-def normalise_postcode(text: str) -> str:
-    """Upper case with one space before the last three characters (``"ls121be"`` -> ``"LS12 1BE"``)."""
-    compact = re.sub(r"\s+", "", text).upper()
-    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
 
 
 def pcd7(postcode: str) -> str:

@@ -16,22 +16,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from strengthmap.errors import InputError
+from strengthmap.routes.presets import PRESETS as ROUTE_PRESETS
+from strengthmap.routes.presets import get_preset
+from strengthmap.routes.results import RouteProfile
 from strengthmap.storage import Store
 from strengthmap.web.pages import KIND_LABELS
 from strengthmap.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
-#: The routes offered by name: (label, way-points in the CLI's syntax).
+#: The routes offered by name: (label, way-points in the CLI's syntax), from ``routes.PRESETS``.
 PRESETS: dict[str, tuple[str, str]] = {
-    "centre-harehills-wetherby": (
-        "Bus: Leeds centre, Harehills, Wetherby (the documented route)",
-        "Centre@-1.5478,53.7965;Harehills@-1.5100,53.8120;Wetherby@-1.3860,53.9280",
-    ),
-    "station-new-wortley": (
-        "Walk: Leeds station, Wellington Street, New Wortley",
-        "Leeds station@-1.5478,53.7955;Wellington Street@-1.5600,53.7968;New Wortley@-1.5754,53.7902",
-    ),
+    name: (p.label, p.waypoints) for name, p in ROUTE_PRESETS.items() if p.waypoints
 }
 #: Sampling distance: the CLI's default (``strengthmap route profile --every``).
 EVERY_M = 250.0
@@ -51,27 +47,27 @@ def _waypoints(route: str | None, waypoints: str | None) -> str | None:
     if waypoints and waypoints.strip():
         return waypoints.strip()
     if route:
-        if route not in PRESETS:
-            raise InputError(f"unknown route {route!r}; one of {', '.join(PRESETS)}", field="route")
-        return PRESETS[route][1]
+        return get_preset(route).waypoints
     return None
 
 
 def _profile(
     request: Request, text: str, imd_release: int | None, radius_m: float | None = None
-) -> Any:
-    from strengthmap.routes import profile_route, route_from_waypoints
+) -> RouteProfile:
+    from strengthmap.routes import profile_route, route_from
 
     return profile_route(
         _store(request),
-        route_from_waypoints(text),
+        route_from("waypoints", text),
         every_m=EVERY_M,
         imd_release=imd_release,
         radius_m=radius_m,
     )
 
 
-def _markers(request: Request, profile: Any, radius_m: float, imd_release: int | None) -> list[Any]:
+def _markers(
+    request: Request, profile: RouteProfile, radius_m: float, imd_release: int | None
+) -> list[Any]:
     """The distinct assets within ``radius_m`` of any point of the profile, for the map:
     ``[lon, lat, name, abcd_kind]``. The same search as the profile's own ``assets_within``
     (``routes.Assets.within`` over the same points and the same cached asset table), so the
@@ -83,8 +79,8 @@ def _markers(request: Request, profile: Any, radius_m: float, imd_release: int |
     assets = profile_data(_store(request), imd_release).assets
     if assets is None or not len(assets) or not profile.points:
         return []
-    lon = np.array([p["lon"] for p in profile.points], dtype=float)
-    lat = np.array([p["lat"] for p in profile.points], dtype=float)
+    lon = np.array([p.lon for p in profile.points], dtype=float)
+    lat = np.array([p.lat for p in profile.points], dtype=float)
     found = sorted({int(j) for idx, _ in assets.within(lon, lat, radius_m) for j in idx})
     return [
         [round(float(assets.lonlat[j, 0]), 6), round(float(assets.lonlat[j, 1]), 6),

@@ -23,6 +23,9 @@ IMD_DOMAINS = (
     "living_environment",
 )
 
+#: The ``indicator.id`` of life expectancy at birth (ONS, MSOA 2011), as the loader stores it.
+LIFE_EXPECTANCY_BIRTH = "life_expectancy_birth"
+
 
 class Area(Base):
     """A statistical or administrative area (LSOA, MSOA, ward, local authority) of one vintage."""

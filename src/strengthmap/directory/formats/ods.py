@@ -20,6 +20,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from strengthmap.directory.formats.base import (
+    DirectoryFormat,
+    FormatRows,
+    ImportContext,
+    Probe,
+    dataset_row,
+)
 from strengthmap.directory.records import stable_id
 from strengthmap.directory.taxonomy import term_id
 from strengthmap.errors import InputError
@@ -104,9 +111,9 @@ def _title(text: str) -> str:
 
 
 def rows_from_ods(
-    records: list[dict[str, str]], *, dataset: str = "ods_epraccur"
+    records: list[dict[str, str]], *, dataset: str = "ods_epraccur", place: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Directory rows (by table) for each ODS site."""
+    """Directory rows (by table) for each ODS site; an address of one line is in ``place``."""
     rows: dict[str, list[dict[str, Any]]] = {
         k: []
         for k in (
@@ -189,7 +196,7 @@ def rows_from_ods(
                 "location_id": lid,
                 "address_1": lines[0] if lines else name,
                 "address_2": ", ".join(lines[1:-1]) or None,
-                "city": lines[-1] if len(lines) > 1 else "Leeds",
+                "city": lines[-1] if len(lines) > 1 else (place or ""),
                 "state_province": "West Yorkshire",
                 "postal_code": r["postcode"].strip(),
                 "country": "GB",
@@ -227,4 +234,31 @@ def rows_from_ods(
     return rows
 
 
-__all__ = ["ATTRIBUTION", "LICENCE", "SETTINGS", "classify_setting", "read_ods", "rows_from_ods"]
+def _detect(probe: Probe) -> bool:
+    return probe.kind == "csv" and {"org_code", "prescribing_setting"} <= probe.header
+
+
+def _read(ctx: ImportContext) -> FormatRows:
+    records = read_ods(ctx.path)
+    source, licence = ctx.source or "ods_epraccur", ctx.licence or LICENCE
+    dataset = dataset_row(ctx, id=source, title="NHS GP practices and prescribing sites (ODS epraccur)",
+                          publisher=PUBLISHER, licence=licence, attribution=ATTRIBUTION,
+                          rows=len(records))  # fmt: skip
+    return FormatRows(rows_from_ods(records, place=ctx.place), source, licence, dataset)
+
+
+#: The ODS ``epraccur`` sites (a whole list: its newer files retire what vanished).
+FORMAT = DirectoryFormat(
+    "ods", "NHS ODS GP practices and prescribing sites (epraccur CSV)", _detect, read=_read,
+    snapshot=True,
+)  # fmt: skip
+
+__all__ = [
+    "ATTRIBUTION",
+    "FORMAT",
+    "LICENCE",
+    "SETTINGS",
+    "classify_setting",
+    "read_ods",
+    "rows_from_ods",
+]

@@ -35,16 +35,19 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
+from strengthmap.coords import POSTCODE, normalise_postcode
+from strengthmap.directory.formats.base import DirectoryFormat, FormatRows, ImportContext, Probe
 from strengthmap.directory.records import stable_id
 from strengthmap.directory.schedules import WEEKDAYS, parse_day, parse_time
 from strengthmap.directory.taxonomy import default_taxonomy, term_id
 from strengthmap.errors import InputError
-from strengthmap.storage import schema
+from strengthmap.storage import Store, schema
 
 TEMPLATE_COLUMNS = (
     "organization",
@@ -124,8 +127,10 @@ def rows_from_template(
     *,
     postcodes: dict[str, tuple[float, float]] | None = None,
     dataset: str = "template",
+    place: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Directory rows (by table) for a filled-in template; raises ``InputError`` at the first fault."""
+    """Directory rows (by table) for a filled-in template; raises ``InputError`` at the first
+    fault. An address is in ``place`` (the local authority the sheet is for)."""
     tables = (
         "organization",
         "service",
@@ -270,7 +275,7 @@ def rows_from_template(
                         "id": stable_id(dataset, key + "/address"),
                         "location_id": lid,
                         "address_1": get("address") or place or org,
-                        "city": "Leeds",
+                        "city": place or "",
                         "state_province": "West Yorkshire",
                         "postal_code": postcode or "",
                         "country": "GB",
@@ -425,15 +430,54 @@ def _date(text: str, bad: Any, field: str) -> date | None:
 def _postcode(text: str, bad: Any) -> str | None:
     if not text:
         return None
-    compact = re.sub(r"\s+", "", text).upper()
-    if not re.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}", compact):
+    postcode = normalise_postcode(text)
+    if not POSTCODE.match(postcode):
         raise bad("postcode", f"not a UK postcode: {text!r}")
-    return f"{compact[:-3]} {compact[-3:]}"
+    return postcode
+
+
+def postcode_points(store: Store, records: list[dict[str, str]]) -> dict[str, tuple[float, float]]:
+    """Postcode centroids (lon, lat) for template rows that give a postcode and no coordinates."""
+    wanted = {
+        normalise_postcode(r["postcode"])
+        for r in records
+        if r.get("postcode") and not r.get("latitude")
+    }
+    if not wanted:
+        return {}
+    out = {}
+    with store.session() as s:
+        for p in s.scalars(sa.select(schema.Postcode).where(schema.Postcode.postcode.in_(wanted))):
+            if p.lon is not None and p.lat is not None:
+                out[p.postcode] = (p.lon, p.lat)
+    return out
+
+
+def _detect(probe: Probe) -> bool:
+    return probe.kind == "csv" and {"organization", "service_name"} <= probe.header
+
+
+def _read(ctx: ImportContext) -> FormatRows:
+    records = read_template(ctx.path)
+    rows = rows_from_template(
+        records, str(ctx.path), postcodes=postcode_points(ctx.store, records), place=ctx.place
+    )
+    return FormatRows(
+        rows, ctx.source or f"template:{ctx.path.name}"[:64], ctx.licence or "CC-BY-4.0"
+    )
+
+
+#: The community builder's sheet: today is its check date.
+FORMAT = DirectoryFormat(
+    "template", "The community-builder CSV template", _detect, read=_read, stamp_verified=True
+)
 
 
 __all__ = [
+    "FORMAT",
     "TEMPLATE_COLUMNS",
     "blank_template",
+    "postcode_points",
     "read_template",
     "read_template_text",
     "rows_from_template",

@@ -24,6 +24,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from strengthmap.directory.formats.base import (
+    DirectoryFormat,
+    FormatRows,
+    ImportContext,
+    Probe,
+    dataset_row,
+)
 from strengthmap.directory.records import stable_id
 from strengthmap.directory.schedules import parse_opening_hours
 from strengthmap.directory.taxonomy import term_id
@@ -156,9 +163,10 @@ def read_osm(path: Path) -> dict[str, Any]:
 
 
 def rows_from_osm(
-    doc: dict[str, Any], file: str, *, dataset: str = "osm_community_pois"
+    doc: dict[str, Any], file: str, *, dataset: str = "osm_community_pois", place: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:
-    """Directory rows (by table) for every OSM point in ``doc`` (already checked by ``read_osm``)."""
+    """Directory rows (by table) for every OSM point in ``doc`` (already checked by ``read_osm``);
+    an address without ``addr:city`` is in ``place`` (the local authority the extract covers)."""
     rows: dict[str, list[dict[str, Any]]] = {
         k: []
         for k in (
@@ -244,7 +252,7 @@ def rows_from_osm(
                         x for x in (p.get("addr_housenumber"), p.get("addr_street")) if x
                     )
                     or name,
-                    "city": tags.get("addr:city") or "Leeds",
+                    "city": tags.get("addr:city") or place or "",
                     "state_province": "West Yorkshire",
                     "postal_code": p.get("addr_postcode") or "",
                     "country": "GB",
@@ -302,9 +310,31 @@ def rows_from_osm(
     return rows
 
 
+def _detect(probe: Probe) -> bool:
+    if probe.kind != "json" or not probe.feature_collection:
+        return False
+    props = (probe.document.get("features") or [{}])[0].get("properties") or {}
+    return "osm_id" in props
+
+
+def _read(ctx: ImportContext) -> FormatRows:
+    doc = read_osm(ctx.path)
+    source, licence = ctx.source or "osm_community_pois", ctx.licence or LICENCE
+    dataset = dataset_row(ctx, id=source, title="OpenStreetMap community points of interest",
+                          publisher=PUBLISHER, licence=licence, attribution=ATTRIBUTION,
+                          rows=len(doc["features"]))  # fmt: skip
+    return FormatRows(rows_from_osm(doc, str(ctx.path), place=ctx.place), source, licence, dataset)
+
+
+#: GeoJSON of OSM points (an extract: its newer files retire what vanished).
+FORMAT = DirectoryFormat(
+    "osm", "OpenStreetMap points (GeoJSON with osm_id)", _detect, read=_read, snapshot=True
+)
+
 __all__ = [
     "ATTRIBUTION",
     "CATEGORY_MAP",
+    "FORMAT",
     "LICENCE",
     "checked_on",
     "classify",
