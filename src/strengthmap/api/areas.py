@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from strengthmap.api.deps import get_store
 from strengthmap.areas import area_profile, postcode_profile
+from strengthmap.server.deps import get_store
 from strengthmap.storage import Store
 
 router = APIRouter(prefix="/api/areas", tags=["areas"])

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from strengthmap import routes
-from strengthmap.api.deps import get_settings, get_store
 from strengthmap.errors import InputError
+from strengthmap.server.deps import get_settings, get_store
 from strengthmap.settings import Settings
 from strengthmap.storage import Store
 

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from strengthmap.errors import InputError
+from strengthmap.server.deps import get_store
 from strengthmap.storage import Store
-from strengthmap.web.pages import KIND_LABELS
+from strengthmap.storage.schema.directory import KIND_LABELS
 from strengthmap.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -41,12 +42,6 @@ ASSET_RADII_M = (100, 250, 400, 800)
 DEFAULT_ASSET_RADIUS_M = 400
 
 
-def _store(request: Request) -> Store:
-    store = request.app.state.store
-    assert isinstance(store, Store)
-    return store
-
-
 def _waypoints(route: str | None, waypoints: str | None) -> str | None:
     if waypoints and waypoints.strip():
         return waypoints.strip()
@@ -58,12 +53,12 @@ def _waypoints(route: str | None, waypoints: str | None) -> str | None:
 
 
 def _profile(
-    request: Request, text: str, imd_release: int | None, radius_m: float | None = None
+    store: Store, text: str, imd_release: int | None, radius_m: float | None = None
 ) -> Any:
     from strengthmap.routes import profile_route, route_from_waypoints
 
     return profile_route(
-        _store(request),
+        store,
         route_from_waypoints(text),
         every_m=EVERY_M,
         imd_release=imd_release,
@@ -71,7 +66,7 @@ def _profile(
     )
 
 
-def _markers(request: Request, profile: Any, radius_m: float, imd_release: int | None) -> list[Any]:
+def _markers(store: Store, profile: Any, radius_m: float, imd_release: int | None) -> list[Any]:
     """The distinct assets within ``radius_m`` of any point of the profile, for the map:
     ``[lon, lat, name, abcd_kind]``. The same search as the profile's own ``assets_within``
     (``routes.Assets.within`` over the same points and the same cached asset table), so the
@@ -80,7 +75,7 @@ def _markers(request: Request, profile: Any, radius_m: float, imd_release: int |
 
     from strengthmap.routes import profile_data
 
-    assets = profile_data(_store(request), imd_release).assets
+    assets = profile_data(store, imd_release).assets
     if assets is None or not len(assets) or not profile.points:
         return []
     lon = np.array([p["lon"] for p in profile.points], dtype=float)
@@ -102,6 +97,7 @@ def routes_page(
     assets_radius_m: str | None = Query(
         None, description="Assets within N metres of each point (blank: none; default 400)"
     ),
+    store: Store = Depends(get_store),
 ) -> HTMLResponse:
     """Choose a route; see its chart, the table of every sampled point and the assets near it."""
     # a chosen preset wins over the way-points box (which the page fills with the last route)
@@ -112,9 +108,9 @@ def routes_page(
             radius = float(assets_radius_m) if assets_radius_m.strip() else None
         except ValueError:
             raise InputError("a number of metres", field="assets_radius_m") from None
-    result = _profile(request, text, imd_release, radius) if text else None
+    result = _profile(store, text, imd_release, radius) if text else None
     profile = result.to_dict() if result is not None else None
-    markers = _markers(request, result, radius, imd_release) if result and radius else []
+    markers = _markers(store, result, radius, imd_release) if result and radius else []
     chart_qs = (
         urlencode({"waypoints": text, **({"imd_release": imd_release} if imd_release else {})})
         if text
@@ -140,14 +136,14 @@ def routes_page(
 
 @router.get("/routes/chart.svg")
 def route_chart_svg(
-    request: Request,
     waypoints: str = Query(..., description="NAME@LON,LAT;NAME@LON,LAT;..."),
     imd_release: int | None = Query(None),
+    store: Store = Depends(get_store),
 ) -> Response:
     """The route chart as SVG, drawn by ``strengthmap.charts.route_chart``."""
     from strengthmap.charts import route_chart
 
-    profile = _profile(request, waypoints, imd_release)
+    profile = _profile(store, waypoints, imd_release)
     with tempfile.TemporaryDirectory() as tmp:
         path = route_chart(profile, Path(tmp) / "route.svg")
         body = path.read_bytes()
