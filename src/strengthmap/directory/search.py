@@ -195,7 +195,7 @@ class ServiceQuery:
             items = [piece for item in items for piece in item.split(taxonomy_sep)]
         return cls(
             text=given(text),
-            taxonomy_term_ids=[t.strip() for t in items if t.strip()],
+            taxonomy_term_ids=tuple(t.strip() for t in items if t.strip()),
             kind=given(kind),
             age=ages[0],
             minimum_age=ages[1],
