@@ -11,10 +11,11 @@ Example:
     0
 
 The nine endpoints of the UK profile's OpenAPI file are tagged ``Required``; ``/organizations``
-and ``/locations`` (not in that file) are tagged ``Optional``. Listings use the standard page
-wrapper; ``/services`` and ``/service_at_locations`` take the UK filters, answered by
-``strengthmap.directory.search.search_services``. Every response, errors and CORS preflight
-included, carries ``Access-Control-Allow-Origin: *``. Records come from the serialisers of
+and ``/locations`` (not in that file) are tagged ``Optional``. The answers come from
+``strengthmap.directory.oruk.feed``: listings in the standard page wrapper; ``/services`` and
+``/service_at_locations`` take the UK filters (a ``ServiceQuery.from_params``, answered by
+``search_services``). Every response, errors and CORS preflight included, carries
+``Access-Control-Allow-Origin: *``. Records come from the serialisers of
 ``strengthmap.directory.oruk``: retired records and private contacts are never published and
 empty optional fields are omitted, never null.
 """
