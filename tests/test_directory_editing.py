@@ -7,8 +7,17 @@ import pytest
 from strengthmap.directory.editing import (
     create_record,
     history,
+    list_organizations,
+    list_services,
+    part_ops,
+    read_part,
+    read_record,
     restore_record,
+    retire_part,
     retire_record,
+    save_part,
+    service_name,
+    service_parts,
     update_record,
 )
 from strengthmap.directory.search import ServiceQuery, search_services
@@ -194,3 +203,113 @@ def test_phone_numbers_are_edited_checked_and_retired(store: Store) -> None:
     assert [h["action"] for h in history(store, pid)] == ["create", "update", "retire"]
     with pytest.raises(InputError):
         edit_records(store, [("delete", "phone", pid)], actor="t")
+
+
+# --- the editor's forms: pick lists, a record's fields, the parts of a service ----------------
+
+
+def _postcode(store: Store) -> None:
+    with store.transaction() as s:
+        s.add(schema.Postcode(postcode="LS12 1BE", pcd7="LS121BE", lon=-1.5754, lat=53.7902))
+
+
+def test_pick_lists_and_a_record_for_its_form(store: Store) -> None:
+    oid = create_record(store, "organization", {"name": "Zeta Trust"}, actor="t")
+    create_record(store, "organization", {"name": "Alpha CIC"}, actor="t")
+    gone = create_record(store, "organization", {"name": "Gone"}, actor="t")
+    retire_record(store, "organization", gone, actor="t")
+    sid = create_record(store, "service", {"name": "Lunch", "organization_id": oid}, actor="t")
+    assert [o.name for o in list_organizations(store)] == ["Alpha CIC", "Zeta Trust"]
+    assert [(s.id, s.name, s.status) for s in list_services(store)] == [(sid, "Lunch", "active")]
+    assert read_record(store, "service", sid, ["name", "organization_id"]) == {
+        "name": "Lunch",
+        "organization_id": oid,
+    }
+    assert read_record(store, "organization", gone, ["name"]) == {"name": "Gone"}  # retired too
+    with pytest.raises(NotFound, match="no organisation with id nope"):
+        read_record(store, "organization", "nope", ["name"])
+    assert service_name(store, sid) == "Lunch"
+
+
+def test_every_part_of_a_service_round_trips_through_its_form_values(store: Store) -> None:
+    """What a form sends becomes records (all or nothing), reads back as the same form values,
+    is listed on the service's page, and retires (a place: unlinked, never retired itself)."""
+    _postcode(store)
+    sid = create_record(store, "service", {"name": "Lunch"}, actor="t")
+    place = {"name": "Hall", "address_1": "1 Road", "city": "Leeds", "postcode": "ls12 1be",
+             "access_description": "Step-free", "access_details": ""}  # fmt: skip
+    with pytest.raises(InputError) as missing:
+        save_part(store, "location", sid, None, {**place, "address_1": " "}, actor="t")
+    assert missing.value.field == "address_1"
+    with pytest.raises(InputError) as unknown:
+        save_part(store, "location", sid, None, {**place, "postcode": "LS99 9ZZ"}, actor="t")
+    assert unknown.value.field == "postcode"
+    assert service_parts(store, sid)["location"] == []  # nothing half-written
+    save_part(store, "location", sid, None, place, actor="t")
+    [loc] = service_parts(store, sid)["location"]
+    back = read_part(store, "location", sid, loc["id"])
+    assert (back["name"], back["postcode"], back["state_province"]) == ("Hall", "LS12 1BE", "Leeds")
+    assert back["access_description"] == "Step-free" and back["_address_id"]
+    save_part(store, "location", sid, loc["id"], {**place, "name": "Big Hall"}, actor="t")
+    assert read_part(store, "location", sid, loc["id"])["_address_id"] == back["_address_id"]
+    assert service_parts(store, sid)["location"] == [{"id": loc["id"], "label": "Big Hall"}]
+
+    weekly = {"mode": "weekly", "days": ["WE", "XX"], "opens_at": "12:00", "closes_at": "14:00"}
+    save_part(store, "schedule", sid, None, weekly, actor="t")
+    [sched] = service_parts(store, sid)["schedule"]
+    assert sched["label"] == "Every Wednesday, 12:00 to 14:00" and sched["editable"]
+    assert read_part(store, "schedule", sid, sched["id"])["days"] == ["WE"]
+    monthly = {"mode": "rrule", "rrule": "RRULE:FREQ=MONTHLY;BYDAY=1MO", "opens_at": "10:00"}
+    save_part(store, "schedule", sid, sched["id"], monthly, actor="t")
+    again = read_part(store, "schedule", sid, sched["id"])
+    assert (again["mode"], again["rrule"]) == ("rrule", "FREQ=MONTHLY;BYDAY=1MO")
+    with pytest.raises(InputError) as no_day:
+        save_part(store, "schedule", sid, None, {"mode": "weekly", "days": []}, actor="t")
+    assert no_day.value.field == "days"
+
+    save_part(store, "contact", sid, None, {"name": "Sam", "phone": "0113 378 5005",
+                                             "private": "on"}, actor="t")  # fmt: skip
+    [contact] = service_parts(store, sid)["contact"]
+    assert contact["label"] == "Sam, 0113 378 5005 (private)"
+    values = read_part(store, "contact", sid, contact["id"])
+    assert values["private"] is True and values["phone"] == "0113 378 5005"
+    save_part(store, "contact", sid, contact["id"], {"name": "Sam", "phone": " ",
+                                                     "private": True}, actor="t")  # fmt: skip
+    assert service_parts(store, sid)["contact"][0]["label"] == "Sam (private)"
+    assert history(store, values["_phone_id"])[-1]["action"] == "retire"
+
+    save_part(store, "cost_option", sid, None, {"cost": "free", "option": "Lunch"}, actor="t")
+    assert [c["label"] for c in service_parts(store, sid)["cost_option"]] == ["Free: Lunch"]
+    with store.session() as s:
+        service = s.get(schema.Service, sid)
+        assert service is not None and service.free is True
+    with pytest.raises(InputError) as bad_amount:
+        save_part(store, "cost_option", sid, None, {"cost": "amount", "amount": "x"}, actor="t")
+    assert bad_amount.value.field == "amount"
+
+    other = create_record(store, "service", {"name": "Other"}, actor="t")
+    with pytest.raises(NotFound):  # a part of another service is not this one's to edit
+        read_part(store, "schedule", other, sched["id"])
+    with pytest.raises(NotFound):
+        save_part(store, "schedule", "no-such-service", None, weekly, actor="t")
+
+    retire_part(store, "location", sid, loc["id"], actor="t")
+    assert service_parts(store, sid)["location"] == []
+    with store.session() as s:
+        kept = s.get(schema.Location, loc["id"])
+        assert kept is not None and kept.retired_at is None  # other services may meet there
+    retire_part(store, "schedule", sid, sched["id"], actor="t")
+    assert service_parts(store, sid)["schedule"] == []
+    assert history(store, sched["id"])[-1]["action"] == "retire"
+
+
+def test_part_ops_of_a_new_place_create_it_with_its_link_and_address(sqlite_store: Store) -> None:
+    _postcode(sqlite_store)
+    ops = part_ops(sqlite_store, "location", "s1", None, {"name": "Hall", "address_1": "1 Road",
+                   "city": "Leeds", "postcode": "LS12 1BE"}, {})  # fmt: skip
+    assert [op[:2] for op in ops] == [
+        ("create", "location"), ("create", "service_at_location"), ("create", "address"),
+    ]  # fmt: skip
+    assert ops[1][2] == {"service_id": "s1", "location_id": "$0"}
+    with pytest.raises(InputError, match="not a part of a service"):
+        part_ops(sqlite_store, "organization", "s1", None, {}, {})

@@ -249,7 +249,7 @@ def test_workers_share_the_settings_so_csrf_tokens_work_in_every_worker(
 def test_workers_that_cannot_start_stop_the_server_instead_of_restarting_for_ever() -> None:
     """A worker that dies again and again right after starting (here: an app that cannot be
     imported) makes the supervisor stop with exit code 1, its sockets closed."""
-    from strengthmap.api import workers
+    from strengthmap.server import workers
 
     port = _free_port()
     config = {"app": "strengthmap_no_such_module:app", "host": "127.0.0.1", "port": port,

@@ -37,7 +37,7 @@ _LAZY = {
     "ServiceQuery": "strengthmap.directory.search",
     "area_profile": "strengthmap.areas",
     "contrasts": "strengthmap.geography",
-    "create_app": "strengthmap.api",
+    "create_app": "strengthmap.server.app",
     "export": "strengthmap.directory.export",
     "import_file": "strengthmap.directory.imports",
     "import_oruk": "strengthmap.directory.oruk",

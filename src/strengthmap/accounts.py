@@ -24,8 +24,9 @@ Security choices, so that they can be checked:
   table ``login_attempt``), so every worker process and app server shares one count;
   ``LoginLimiter`` is the same rule in memory, for one process.
 
-This module is a domain module: it takes the store and plain values; the web layer
-(``strengthmap.api.auth``) turns its results into cookies and HTTP statuses.
+This module is a domain module: it takes the store and plain values; the server's dependencies
+(``strengthmap.server.deps``) and the login pages (``strengthmap.web.auth``) turn its results
+into cookies and HTTP statuses.
 """
 
 from __future__ import annotations

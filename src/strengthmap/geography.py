@@ -575,6 +575,28 @@ def locate_point(store: Store, lon: float, lat: float) -> dict[str, Any]:
     return out
 
 
+def representative_point(
+    store: Store, code: str, *, level: str, vintage: int
+) -> tuple[float, float] | None:
+    """A point (lon, lat) surely inside the area (shapely's ``representative_point``), or None
+    for an unknown area or one without a boundary.
+
+    >>> from strengthmap.storage import open_store
+    >>> representative_point(open_store("sqlite://"), "E01011264", level="lsoa", vintage=2011)
+    """
+    area = schema.Area
+    with store.session() as session:
+        geom = session.scalars(
+            select(area.geometry)
+            .where(area.code == code, area.vintage == vintage, area.level == level)
+            .limit(1)
+        ).first()
+    if geom is None:
+        return None
+    rp = geom.representative_point()
+    return (rp.x, rp.y)
+
+
 __all__ = [
     "GEOD",
     "OUTSIDE",
@@ -586,4 +608,5 @@ __all__ = [
     "distance_to_areas_m",
     "locate_point",
     "neighbours",
+    "representative_point",
 ]

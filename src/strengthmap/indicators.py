@@ -38,6 +38,7 @@ PHEindicatormethods (``phe_life_expectancy``).
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -372,6 +373,33 @@ def gap(a: Estimate, b: Estimate) -> float | None:
     return abs(a.value - b.value)
 
 
+def life_expectancy_range(store: Store) -> dict[str, dict[str, float]]:
+    """Lowest, median and highest published MSOA life expectancy at birth (years), and how many
+    MSOAs have one (``n``), per sex (male, female) among the loaded MSOAs; suppressed values are
+    left out, and a sex with none is absent.
+
+    >>> from strengthmap.storage import open_store
+    >>> life_expectancy_range(open_store("sqlite://"))
+    {}
+    """
+    out: dict[str, dict[str, float]] = {}
+    by_code = life_expectancy(store)
+    for sex in ("male", "female"):
+        found: list[float] = []
+        for e in by_code.values():
+            v = e[sex].value if sex in e else None
+            if v is not None and math.isfinite(v):
+                found.append(float(v))
+        if found:
+            out[sex] = {
+                "min": min(found),
+                "median": statistics.median(found),
+                "max": max(found),
+                "n": len(found),
+            }
+    return out
+
+
 def finite(x: float | None) -> bool:
     return x is not None and math.isfinite(x)
 
@@ -394,6 +422,7 @@ __all__ = [
     "latest_imd_release",
     "life_expectancy",
     "life_expectancy_at_birth",
+    "life_expectancy_range",
     "life_table",
     "suppress_count",
 ]

@@ -100,6 +100,29 @@ class Settings:
         return {ENV_PREFIX + f.name.upper(): f.metadata.get("help", "") for f in fields(cls)}
 
 
+#: Settings never shown, even to admins.
+SECRET_SETTINGS = frozenset({"secret_key", "api_token"})
+
+
+def shown_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """(name, value, help) of every setting as an admin may see it: secrets only as
+    ``(set)`` / ``(not set)``.
+
+    >>> dict((n, v) for n, v, _ in shown_settings(Settings(secret_key="k")))["secret_key"]
+    '(set)'
+    """
+    help_ = Settings.help()
+    shown = []
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        if f.name in SECRET_SETTINGS:
+            value = "(set)" if value else "(not set)"
+        shown.append(
+            (f.name, str(value) if value is not None else "", help_[ENV_PREFIX + f.name.upper()])
+        )
+    return shown
+
+
 def settings_environment(settings: Settings) -> dict[str, str]:
     """``settings`` as ``STRENGTHMAP_*`` variables (for worker processes that build their own).
 
@@ -124,4 +147,4 @@ def _coerce(name: str, raw: str) -> Any:
     return raw
 
 
-__all__ = ["Settings", "settings_environment"]
+__all__ = ["SECRET_SETTINGS", "Settings", "settings_environment", "shown_settings"]

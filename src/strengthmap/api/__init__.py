@@ -1,53 +1,36 @@
-"""``create_app(settings)``: the FastAPI application: JSON API, Open Referral UK feed and web pages.
+"""The JSON API and the Open Referral UK feed: one router per noun, thin over the library.
+
+Routers: ``system`` (``/api/health``, ``/api/datasets``), ``openreferral`` (``/openreferral``,
+the ORUK feed), ``directory`` (``/api/directory``), ``geography`` (``/api/areas/contrasts``,
+``/api/locate``), ``areas`` (``/api/areas/{code}``, ``/api/postcodes``), ``routes``
+(``/api/routes/profile``), ``maps`` (``/api/areas.geojson``, ``/api/assets.geojson``) and
+``auth`` (``/api/me``). They are assembled with the web pages in ``strengthmap.server.app``;
+``create_app`` and ``app_from_environment`` are re-exported here for callers of
+``strengthmap.api.create_app``.
 
 Example:
+    >>> from strengthmap.api import create_app
     >>> from strengthmap.settings import Settings
-    >>> app = create_app(Settings(database_url="sqlite://"))
-    >>> app.title
+    >>> create_app(Settings(database_url="sqlite://")).title
     'Strengthmap'
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from strengthmap.errors import StrengthmapError
-from strengthmap.settings import Settings
-from strengthmap.storage import Store, open_store
+if TYPE_CHECKING:
+    from strengthmap.server.app import app_from_environment, create_app
 
-
-def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
-    """Build the app over ``store`` (opened from ``settings.database_url`` when not given)."""
-    from strengthmap.api import areas, directory, geography, openreferral, routes, system
-    from strengthmap.web import pages
-
-    app = FastAPI(
-        title="Strengthmap",
-        description="What's strong, not what's wrong: community assets, need and inequality.",
-        version="0.1.0",
-    )
-    app.state.settings = settings
-    app.state.store = store if store is not None else open_store(settings.database_url)
-
-    @app.exception_handler(StrengthmapError)
-    async def _strengthmap_error(request: Request, exc: StrengthmapError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
-
-    app.include_router(system.router)
-    app.include_router(openreferral.router)  # /openreferral: the ORUK feed
-    app.include_router(directory.router)  # /api/directory: search and editing
-    app.include_router(geography.router)  # /api/areas/contrasts before /api/areas/{code}
-    app.include_router(routes.router)
-    app.include_router(areas.router)
-    app.include_router(areas.postcodes_router)
-    pages.mount(app)
-    return app
+_REEXPORTED = {"create_app", "app_from_environment"}
 
 
-def app_from_environment() -> FastAPI:
-    """The app built from ``STRENGTHMAP_*`` variables alone (each worker of ``serve --workers``)."""
-    return create_app(Settings.from_env())
+def __getattr__(name: str) -> Any:
+    # loaded on first use: the assembly imports every router, this package among them
+    if name not in _REEXPORTED:
+        raise AttributeError(f"module 'strengthmap.api' has no attribute {name!r}")
+    return getattr(importlib.import_module("strengthmap.server.app"), name)
 
 
 __all__ = ["app_from_environment", "create_app"]

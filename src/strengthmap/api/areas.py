@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from strengthmap.api.deps import get_store
 from strengthmap.areas import AreaProfile, area_profile, postcode_profile
+from strengthmap.server.deps import get_store
 from strengthmap.storage import Store
 
 router = APIRouter(prefix="/api/areas", tags=["areas"])

@@ -18,11 +18,10 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query
 
 from strengthmap.accounts import User
-from strengthmap.api.auth import require_role
-from strengthmap.api.deps import get_store
 from strengthmap.directory import editing
-from strengthmap.directory.search import ServiceQuery, parse_near, search_services
+from strengthmap.directory.search import ServiceQuery, search_services
 from strengthmap.errors import InputError
+from strengthmap.server.deps import get_store, require_role
 from strengthmap.storage import Store
 
 router = APIRouter(prefix="/api/directory", tags=["directory"])
@@ -50,11 +49,12 @@ def search(
     per_page: int = Query(50, ge=1, le=1000),
 ) -> dict[str, Any]:
     """Services matching every filter given, one page (``search_services``)."""
-    query = ServiceQuery(
+    query = ServiceQuery.from_params(
+        store,
         text=text,
-        taxonomy_term_ids=taxonomy,
+        taxonomy=taxonomy,
         kind=kind,
-        near=parse_near(store, near) if near else None,
+        near=near,
         radius_m=radius_m,
         day=day,
         start_time=start_time,
@@ -63,7 +63,7 @@ def search(
         age=age,
         minimum_age=minimum_age,
         maximum_age=maximum_age,
-        area_code=area,
+        area=area,
         include_retired=include_retired,
         page=page,
         per_page=per_page,

@@ -7,8 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from strengthmap import geography
-from strengthmap.api.deps import get_store
 from strengthmap.errors import InputError
+from strengthmap.server.deps import get_store
 from strengthmap.storage import Store
 
 router = APIRouter(tags=["geography"])

@@ -11,10 +11,11 @@ Example:
     0
 
 The nine endpoints of the UK profile's OpenAPI file are tagged ``Required``; ``/organizations``
-and ``/locations`` (not in that file) are tagged ``Optional``. Listings use the standard page
-wrapper; ``/services`` and ``/service_at_locations`` take the UK filters, answered by
-``strengthmap.directory.search.search_services``. Every response, errors and CORS preflight
-included, carries ``Access-Control-Allow-Origin: *``. Records come from the serialisers of
+and ``/locations`` (not in that file) are tagged ``Optional``. The answers come from
+``strengthmap.directory.oruk.feed``: listings in the standard page wrapper; ``/services`` and
+``/service_at_locations`` take the UK filters (a ``ServiceQuery.from_params``, answered by
+``search_services``). Every response, errors and CORS preflight included, carries
+``Access-Control-Allow-Origin: *``. Records come from the serialisers of
 ``strengthmap.directory.oruk``: retired records and private contacts are never published and
 empty optional fields are omitted, never null.
 """
@@ -23,9 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import weakref
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import anyio
@@ -34,14 +34,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pyproj import Geod
-from sqlalchemy import func, select
 
-from strengthmap.api.deps import get_store
 from strengthmap.directory import oruk
-from strengthmap.directory.search import ServiceQuery, parse_near, search_services
+from strengthmap.directory.oruk import feed
+from strengthmap.directory.oruk.feed import DEFAULT_PER_PAGE, MAX_PER_PAGE, page_wrapper
+from strengthmap.directory.search import ServiceQuery
 from strengthmap.errors import InputError, NotFound, StrengthmapError
-from strengthmap.storage import Store, schema
+from strengthmap.server.deps import get_store
+from strengthmap.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,8 @@ CORS_HEADERS = {
     "Access-Control-Allow-Headers": "*",
     "Access-Control-Max-Age": "86400",
 }
-#: Largest ``per_page`` served (the ORUK profile sets none; this bounds one response).
-MAX_PER_PAGE = 1000
-DEFAULT_PER_PAGE = 50
 REQUIRED = "Required"
 OPTIONAL = "Optional"
-_GEOD = Geod(ellps="WGS84")
 
 
 class _CorsRoute(APIRoute):
@@ -128,99 +124,35 @@ def _json(value: Any) -> JSONResponse:
     return JSONResponse(value)
 
 
-def page_wrapper(
-    contents: list[dict[str, Any]], total: int, page: int, per_page: int
-) -> dict[str, Any]:
-    """The ORUK page: ``total_items, total_pages, page_number, size, first_page, last_page, empty, contents``."""
-    total_pages = max(1, math.ceil(total / per_page))
-    return {
-        "total_items": total,
-        "total_pages": total_pages,
-        "page_number": page,
-        "size": len(contents),
-        "first_page": page == 1,
-        "last_page": page >= total_pages,
-        "empty": not contents,
-        "contents": contents,
-    }
-
-
-def _check_page(page: int, per_page: int) -> None:
-    if page < 1:
-        raise InputError("page must be 1 or more", field="page")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InputError(f"per_page must be between 1 and {MAX_PER_PAGE}", field="per_page")
-
-
 PAGE = Query(1, description="Page number of paginated result (1 is the first).")
 PER_PAGE = Query(
     DEFAULT_PER_PAGE, description=f"Number of results in one page (1 to {MAX_PER_PAGE})."
 )
 
 
-def _listing(
-    store: Store, entity: str, shape: oruk.Shape, page: int, per_page: int, *conds: Any
-) -> dict[str, Any]:
-    """One page of published records of ``entity`` ordered by name then id."""
-    _check_page(page, per_page)
-    model = oruk.ENTITIES[entity].model
-    where = [oruk.published(model), *conds]
-    with store.session() as session:
-        total = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-        order = [model.name, model.id] if hasattr(model, "name") else [model.id]
-        ids = list(
-            session.scalars(
-                select(model.id)
-                .where(*where)
-                .order_by(*order)
-                .offset((page - 1) * per_page)
-                .limit(per_page)
-            )
-        )
-        contents = oruk.to_oruk_many(session, entity, ids, shape)
-    return page_wrapper(contents, total, page, per_page)
-
-
-def _service_query(
-    store: Store,
-    *,
-    text: str | None,
-    taxonomy_term_id: str | None,
-    minimum_age: float | None,
-    maximum_age: float | None,
-    day: str | None,
-    start_time: str | None,
-    end_time: str | None,
-    proximity: float | None,
-    lat: float | None,
-    lon: float | None,
-    postcode: str | None,
-    page: int,
-    per_page: int,
-) -> ServiceQuery:
-    _check_page(page, per_page)
-    near: tuple[float, float] | None = None
-    if lat is not None or lon is not None:
-        if lat is None or lon is None:
-            raise InputError("lat and lon come together", field="lat" if lat is None else "lon")
-        near = (lon, lat)
-    elif postcode:
-        near = parse_near(store, postcode)
-    if proximity is not None and near is None:
-        raise InputError("proximity needs lat and lon (or a postcode)", field="proximity")
-    return ServiceQuery(
-        text=text or None,
-        taxonomy_term_ids=[taxonomy_term_id] if taxonomy_term_id else (),
-        minimum_age=int(minimum_age) if minimum_age is not None else None,
-        maximum_age=int(maximum_age) if maximum_age is not None else None,
-        day=day or None,
-        start_time=start_time or None,
-        end_time=end_time or None,
-        near=near,
-        radius_m=proximity,
-        page=page,
-        per_page=per_page,
+def _query(store: Store, filters: dict[str, Any]) -> ServiceQuery:
+    """The ``ServiceQuery`` of the feed's filters (the UK profile's names)."""
+    f = filters
+    feed.check_page(f["page"], f["per_page"])
+    query = ServiceQuery.from_params(
+        store,
+        text=f["text"],
+        taxonomy=f["taxonomy_term_id"],
+        minimum_age=f["minimum_age"],
+        maximum_age=f["maximum_age"],
+        day=f["day"],
+        start_time=f["start_time"],
+        end_time=f["end_time"],
+        lon=f["lon"],
+        lat=f["lat"],
+        postcode=f["postcode"],
+        radius_m=f["proximity"],
+        page=f["page"],
+        per_page=f["per_page"],
     )
+    if query.radius_m is not None and query.near is None:
+        raise InputError("proximity needs lat and lon (or a postcode)", field="proximity")
+    return query
 
 
 async def _filters(
@@ -311,13 +243,7 @@ async def list_services(
 
 
 def _list_services(filters: dict[str, Any], store: Store) -> JSONResponse:
-    query = _service_query(store, **filters)
-    found = search_services(store, query)
-    with store.session() as session:
-        contents = oruk.to_oruk_many(
-            session, "service", [h.service_id for h in found.items], oruk.SERVICE_LIST
-        )
-    return _json(page_wrapper(contents, found.total, query.page, query.per_page))
+    return _json(feed.services_page(store, _query(store, filters)))
 
 
 @router.get(
@@ -327,8 +253,7 @@ def _list_services(filters: dict[str, Any], store: Store) -> JSONResponse:
     summary="A fully nested service with all related data.",
 )
 def get_service(id: str, store: Store = Depends(get_store)) -> JSONResponse:
-    with store.session() as session:
-        return _json(oruk.to_oruk_service(session, id))
+    return _json(feed.record(store, "service", id))
 
 
 @router.get(
@@ -340,7 +265,7 @@ def get_service(id: str, store: Store = Depends(get_store)) -> JSONResponse:
 def list_taxonomies(
     page: int = PAGE, per_page: int = PER_PAGE, store: Store = Depends(get_store)
 ) -> JSONResponse:
-    return _json(_listing(store, "taxonomy", oruk.TAXONOMY_LIST, page, per_page))
+    return _json(feed.listing(store, "taxonomy", page=page, per_page=per_page))
 
 
 @router.get(
@@ -350,8 +275,7 @@ def list_taxonomies(
     summary="A taxonomy with its terms.",
 )
 def get_taxonomy(id: str, store: Store = Depends(get_store)) -> JSONResponse:
-    with store.session() as session:
-        return _json(oruk.to_oruk_taxonomy(session, id))
+    return _json(feed.record(store, "taxonomy", id))
 
 
 @router.get(
@@ -366,8 +290,9 @@ def list_taxonomy_terms(
     per_page: int = PER_PAGE,
     store: Store = Depends(get_store),
 ) -> JSONResponse:
-    conds = [schema.TaxonomyTerm.taxonomy_id == taxonomy_id] if taxonomy_id else []
-    return _json(_listing(store, "taxonomy_term", oruk.TERM_SHAPE, page, per_page, *conds))
+    return _json(
+        feed.listing(store, "taxonomy_term", page=page, per_page=per_page, taxonomy_id=taxonomy_id)
+    )
 
 
 @router.get(
@@ -377,8 +302,7 @@ def list_taxonomy_terms(
     summary="One taxonomy term.",
 )
 def get_taxonomy_term(id: str, store: Store = Depends(get_store)) -> JSONResponse:
-    with store.session() as session:
-        return _json(oruk.to_oruk_taxonomy_term(session, id))
+    return _json(feed.record(store, "taxonomy_term", id))
 
 
 @router.get(
@@ -397,60 +321,10 @@ async def list_service_at_locations(
 
 def _list_service_at_locations(filters: dict[str, Any], store: Store) -> JSONResponse:
     page, per_page = filters["page"], filters["per_page"]
-    _check_page(page, per_page)
+    feed.check_page(page, per_page)
     if not _filtered(filters):
-        return _json(_listing(store, "service_at_location", oruk.SAL_LIST, page, per_page))
-    query = _service_query(store, **{**filters, "page": 1, "per_page": MAX_PER_PAGE})
-    service_ids: list[str] = []
-    while True:
-        found = search_services(store, query)
-        service_ids.extend(h.service_id for h in found.items)
-        if query.page >= found.total_pages:
-            break
-        query.page += 1
-    ids = _sal_ids(store, service_ids, query)
-    first = (page - 1) * per_page
-    with store.session() as session:
-        contents = oruk.to_oruk_many(
-            session, "service_at_location", ids[first : first + per_page], oruk.SAL_LIST
-        )
-    return _json(page_wrapper(contents, len(ids), page, per_page))
-
-
-def _sal_ids(store: Store, service_ids: Sequence[str], query: ServiceQuery) -> list[str]:
-    sal, loc, svc = schema.ServiceAtLocation, schema.Location, schema.Service
-    rank = {sid: i for i, sid in enumerate(service_ids)}
-    rows: list[Any] = []
-    with store.session() as session:
-        for i in range(0, len(service_ids), 500):
-            chunk = service_ids[i : i + 500]
-            rows.extend(
-                session.execute(
-                    select(sal.id, sal.service_id, loc.name, loc.longitude, loc.latitude)
-                    .join(loc, loc.id == sal.location_id)
-                    .join(svc, svc.id == sal.service_id)
-                    .where(
-                        sal.service_id.in_(chunk),
-                        sal.retired_at.is_(None),
-                        loc.retired_at.is_(None),
-                    )
-                )
-            )
-    if query.near is not None and query.radius_m is not None:
-        lon0, lat0 = query.near
-        placed = [r for r in rows if r.longitude is not None and r.latitude is not None]
-        if placed:
-            _, _, dist = _GEOD.inv(
-                [lon0] * len(placed),
-                [lat0] * len(placed),
-                [r.longitude for r in placed],
-                [r.latitude for r in placed],
-            )
-            rows = [r for r, d in zip(placed, dist, strict=True) if d <= query.radius_m]
-        else:
-            rows = []
-    rows.sort(key=lambda r: (rank[r.service_id], r.name or "", r.id))
-    return [r.id for r in rows]
+        return _json(feed.listing(store, "service_at_location", page=page, per_page=per_page))
+    return _json(feed.service_at_locations_page(store, _query(store, filters)))
 
 
 @router.get(
@@ -460,8 +334,7 @@ def _sal_ids(store: Store, service_ids: Sequence[str], query: ServiceQuery) -> l
     summary="A fully nested service at a location.",
 )
 def get_service_at_location(id: str, store: Store = Depends(get_store)) -> JSONResponse:
-    with store.session() as session:
-        return _json(oruk.to_oruk_service_at_location(session, id))
+    return _json(feed.record(store, "service_at_location", id))
 
 
 @router.get(
@@ -473,7 +346,7 @@ def get_service_at_location(id: str, store: Store = Depends(get_store)) -> JSONR
 def list_organizations(
     page: int = PAGE, per_page: int = PER_PAGE, store: Store = Depends(get_store)
 ) -> JSONResponse:
-    return _json(_listing(store, "organization", oruk.ORG_ONE_TO_ONE, page, per_page))
+    return _json(feed.listing(store, "organization", page=page, per_page=per_page))
 
 
 @router.get(
@@ -483,8 +356,7 @@ def list_organizations(
     summary="An organization with its identifiers and fully nested services.",
 )
 def get_organization(id: str, store: Store = Depends(get_store)) -> JSONResponse:
-    with store.session() as session:
-        return _json(oruk.to_oruk_organization(session, id))
+    return _json(feed.record(store, "organization", id))
 
 
 @router.get(
@@ -496,7 +368,7 @@ def get_organization(id: str, store: Store = Depends(get_store)) -> JSONResponse
 def list_locations(
     page: int = PAGE, per_page: int = PER_PAGE, store: Store = Depends(get_store)
 ) -> JSONResponse:
-    return _json(_listing(store, "location", oruk.LOCATION_ONE_TO_ONE, page, per_page))
+    return _json(feed.listing(store, "location", page=page, per_page=per_page))
 
 
 @router.get(
@@ -506,8 +378,7 @@ def list_locations(
     summary="A location with its addresses, accessibility and attributes.",
 )
 def get_location(id: str, store: Store = Depends(get_store)) -> JSONResponse:
-    with store.session() as session:
-        return _json(oruk.to_oruk_location(session, id))
+    return _json(feed.record(store, "location", id))
 
 
 @router.options("/{path:path}", include_in_schema=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 
 from strengthmap import routes
-from strengthmap.api.deps import get_settings, get_store
+from strengthmap.server.deps import get_settings, get_store
 from strengthmap.settings import Settings
 from strengthmap.storage import Store
 

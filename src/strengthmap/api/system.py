@@ -6,11 +6,11 @@ import os
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from strengthmap.api.deps import get_store
-from strengthmap.storage import Store, schema
+from strengthmap import overview
+from strengthmap.server.deps import get_store
+from strengthmap.storage import Store
 
 router = APIRouter(prefix="/api", tags=["system"])
 
@@ -30,20 +30,4 @@ async def health(request: Request, store: Store = Depends(get_store)) -> dict[st
 @router.get("/datasets")
 def datasets(store: Store = Depends(get_store)) -> list[dict[str, Any]]:
     """Every loaded source file with its publisher, licence, attribution and row count."""
-    with store.session() as session:
-        rows = session.scalars(select(schema.Dataset).order_by(schema.Dataset.id)).all()
-        return [
-            {
-                "id": d.id,
-                "title": d.title,
-                "publisher": d.publisher,
-                "licence": d.licence,
-                "attribution": d.attribution,
-                "url": d.url,
-                "rows": d.rows,
-                "scope": d.scope,
-                "sha256": d.sha256,
-                "loaded_at": d.loaded_at,
-            }
-            for d in rows
-        ]
+    return [d.to_dict() for d in overview.list_datasets(store)]

@@ -13,7 +13,7 @@ from strengthmap.directory import editing
 from strengthmap.directory.export import EXPORT_FORMATS, export
 from strengthmap.directory.formats.template import blank_template
 from strengthmap.directory.imports import FORMATS, import_file
-from strengthmap.directory.search import ServiceQuery, parse_near, search_services
+from strengthmap.directory.search import ServiceQuery, search_services
 from strengthmap.directory.taxonomy import import_taxonomy, install_default_taxonomy
 from strengthmap.errors import InputError
 
@@ -119,18 +119,19 @@ def search(
     store = state(ctx).store()
     if radius_m is not None and near is None:
         raise InputError("--radius-m needs --near", field="--radius-m")
-    query = ServiceQuery(
+    query = ServiceQuery.from_params(
+        store,
         text=text,
-        taxonomy_term_ids=taxonomy,
+        taxonomy=taxonomy,
         kind=kind,
-        near=parse_near(store, near) if near else None,
+        near=near,
         radius_m=radius_m,
         day=day,
         start_time=start_time,
         end_time=end_time,
         free=True if free else None,
         age=age,
-        area_code=area,
+        area=area,
         include_retired=include_retired,
         page=page,
         per_page=per_page,

@@ -25,7 +25,7 @@ def serve(
     """Start the web server (creating the database and loading the data on first run)."""
     import uvicorn
 
-    from strengthmap.api import create_app
+    from strengthmap.server.app import create_app
 
     st = state(ctx)
     settings = st.settings
@@ -58,13 +58,13 @@ def serve(
     store.close()
     os.environ.update(settings_environment(settings))
     config: dict[str, Any] = {
-        "app": "strengthmap.api:app_from_environment",
+        "app": "strengthmap.server.app:app_from_environment",
         "factory": True,
         "host": host,
         "port": port,
         "log_level": "info",
     }
-    from strengthmap.api.workers import balanced_workers_supported, run_workers
+    from strengthmap.server.workers import balanced_workers_supported, run_workers
 
     if balanced_workers_supported():
         # one listening socket per worker: the kernel spreads connections across them

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -557,12 +557,54 @@ def iter_days(start: date, end: date) -> Iterator[date]:
         d += timedelta(days=1)
 
 
+_BYDAY_NAMES = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday",
+                "FR": "Friday", "SA": "Saturday", "SU": "Sunday"}  # fmt: skip
+_ORDINALS = {"1": "first", "2": "second", "3": "third", "4": "fourth", "-1": "last"}
+
+
+def describe_schedule(s: Mapping[str, Any]) -> str:
+    """A schedule (ORUK fields) in plain English, e.g. "Every Wednesday, 12:00 to 14:00".
+
+    >>> describe_schedule({"freq": "WEEKLY", "byday": "WE", "opens_at": "12:00", "closes_at": "14:00"})
+    'Every Wednesday, 12:00 to 14:00'
+    >>> describe_schedule({"freq": "MONTHLY", "byday": "1MO", "opens_at": "10:00"})
+    'The first Monday of each month, from 10:00'
+    """
+    days = []
+    monthly = s.get("freq") == "MONTHLY"
+    for part in (s.get("byday") or "").split(","):
+        part = part.strip().upper()
+        if not part:
+            continue
+        ordinal, name = part[:-2], _BYDAY_NAMES.get(part[-2:], part[-2:])
+        days.append(f"the {_ORDINALS.get(ordinal, ordinal)} {name}" if ordinal else name)
+    interval = s.get("interval") or 1
+    if days and monthly:
+        when = f"{' and '.join(days)} of each month"
+        when = when[0].upper() + when[1:]
+    elif days:
+        when = ("Every " if interval == 1 else f"Every {interval} weeks on ") + " and ".join(days)
+    elif s.get("description"):
+        when = str(s["description"])
+    else:
+        when = {"DAILY": "Every day", "WEEKLY": "Every week", "MONTHLY": "Every month"}.get(
+            s.get("freq") or "", "See details"
+        )
+    opens, closes = s.get("opens_at"), s.get("closes_at")
+    if opens and closes:
+        when += f", {opens[:5]} to {closes[:5]}"
+    elif opens:
+        when += f", from {opens[:5]}"
+    return when
+
+
 __all__ = [
     "LONDON",
     "WEEKDAYS",
     "Occurrence",
     "OpeningHours",
     "Recurrence",
+    "describe_schedule",
     "iter_days",
     "occurrences",
     "open_at",

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -76,6 +76,141 @@ class ServiceQuery:
     page: int = 1
     per_page: int = 50
     today: date | None = None  # the reference date for weekday questions (default: today)
+
+    #: Named parts of the day (``from_params(time=...)``): local start and end, Europe/London.
+    TIMES_OF_DAY: ClassVar[dict[str, tuple[str, str]]] = {
+        "morning": ("09:00", "12:00"),
+        "afternoon": ("12:00", "17:00"),
+        "evening": ("17:00", "21:00"),
+    }
+
+    @classmethod
+    def from_params(
+        cls,
+        store: Store,
+        *,
+        text: str | None = None,
+        taxonomy: Sequence[str] | str | None = None,
+        taxonomy_sep: str | None = None,
+        kind: str | None = None,
+        age: int | float | str | None = None,
+        minimum_age: int | float | str | None = None,
+        maximum_age: int | float | str | None = None,
+        free: bool | None = None,
+        near: str | None = None,
+        lon: float | None = None,
+        lat: float | None = None,
+        postcode: str | None = None,
+        radius_m: float | str | None = None,
+        default_radius_m: float | None = None,
+        area: str | None = None,
+        day: str | None = None,
+        time: str | None = None,
+        start_time: str | None = None,
+        end_time: str | None = None,
+        open_at: str | None = None,
+        include_retired: bool = False,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> ServiceQuery:
+        """The query that request, form or command-line parameters describe: the one place the
+        CLI, the JSON API, the map and the Open Referral feed turn their parameters into a query.
+
+        Blank strings (forms send them for fields left empty) mean "not given". Numbers may come
+        as text (``age="7"``); one that is not a number is an ``InputError`` naming it. The point
+        is ``near`` (``"LON,LAT"`` or a postcode, ``parse_near``), else ``lon`` with ``lat``
+        (both or neither), else ``postcode``. A radius without a point is an error when the query
+        is run, unless ``default_radius_m`` is given: that marks a form whose radius field is
+        always sent, so the radius is used only with a point, and a blank or 0 radius means
+        ``default_radius_m``. ``taxonomy`` is one term or several (ids, codes or names), each split
+        on ``taxonomy_sep`` when given. ``time`` is a named part of the day (``TIMES_OF_DAY``) and
+        ``open_at`` the map's shorthand ``"wed 13:00"`` or ``"wed 13:00-16:00"``; an explicit
+        ``start_time`` / ``end_time`` wins over ``time``. The query is checked when it is run
+        (``search_services`` calls ``validate``).
+
+        >>> from strengthmap.storage import open_store
+        >>> q = ServiceQuery.from_params(open_store("sqlite://"), text=" ", near="-1.57,53.79",
+        ...                              default_radius_m=1500, time="afternoon", day="wed")
+        >>> q.text, q.near, q.radius_m, q.start_time, q.end_time
+        (None, (-1.57, 53.79), 1500.0, '12:00', '17:00')
+        """
+        from strengthmap.directory.search import parse_near
+
+        def given(value: str | None) -> str | None:
+            return value.strip() if value is not None and value.strip() else None
+
+        def number(value: int | float | str | None, name: str) -> float | None:
+            if value is None or isinstance(value, int | float):
+                return value
+            if not value.strip():
+                return None
+            try:
+                return float(value)
+            except ValueError:
+                raise InputError(f"{name} must be a number, not {value!r}", field=name) from None
+
+        def whole(value: int | float | str | None, name: str) -> int | None:
+            if isinstance(value, str) and value.strip():
+                try:
+                    return int(value)
+                except ValueError:
+                    raise InputError(
+                        f"{name} must be a number, not {value!r}", field=name
+                    ) from None
+            found = number(value, name)
+            return None if found is None else int(found)
+
+        day, start_time, end_time = given(day), given(start_time), given(end_time)
+        ages = [whole(v, n) for v, n in ((age, "age"), (minimum_age, "minimum_age"),
+                                         (maximum_age, "maximum_age"))]  # fmt: skip
+        radius = number(radius_m, "radius_m")
+        part = given(time)
+        if part:
+            if part not in cls.TIMES_OF_DAY:
+                raise InputError(
+                    f"time of day is one of {', '.join(cls.TIMES_OF_DAY)}", field="time"
+                )
+            start_time = start_time or cls.TIMES_OF_DAY[part][0]
+            end_time = end_time or cls.TIMES_OF_DAY[part][1]
+        shorthand = given(open_at)
+        if shorthand:
+            words = shorthand.split()
+            day = words[0]
+            if len(words) > 1:
+                start_time, _, end = words[1].partition("-")
+                end_time = end or start_time
+        point: tuple[float, float] | None = None
+        if given(near):
+            point = parse_near(store, str(given(near)))
+        elif lat is not None or lon is not None:
+            if lat is None or lon is None:
+                raise InputError("lat and lon come together", field="lat" if lat is None else "lon")
+            point = (lon, lat)
+        elif given(postcode):
+            point = parse_near(store, str(given(postcode)))
+        if default_radius_m is not None:  # a form's radius field: always sent, used with a point
+            radius = (radius or default_radius_m) if point is not None else None
+        items = [taxonomy] if isinstance(taxonomy, str) else list(taxonomy or ())
+        if taxonomy_sep:
+            items = [piece for item in items for piece in item.split(taxonomy_sep)]
+        return cls(
+            text=given(text),
+            taxonomy_term_ids=tuple(t.strip() for t in items if t.strip()),
+            kind=given(kind),
+            age=ages[0],
+            minimum_age=ages[1],
+            maximum_age=ages[2],
+            free=free,
+            near=point,
+            radius_m=None if radius is None else float(radius),
+            area_code=given(area),
+            day=day,
+            start_time=start_time,
+            end_time=end_time,
+            include_retired=include_retired,
+            page=page,
+            per_page=per_page,
+        )
 
     def validate(self) -> None:
         """Raise ``InputError`` naming the first unusable field."""

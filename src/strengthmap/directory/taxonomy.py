@@ -21,11 +21,13 @@ import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
 
 from strengthmap.directory.records import stable_id, upsert_rows
 from strengthmap.errors import Fault, InputError, ValidationFailed
-from strengthmap.storage import Store
+from strengthmap.storage import Store, schema
 
 DEFAULT_CODE = "strengthmap-wellbeing"
 
@@ -201,11 +203,37 @@ def _rows_from_oruk_json(path: Path) -> dict[str, list[dict[str, Any]]]:
     return {"taxonomy": list(taxonomies.values()), "taxonomy_term": terms}
 
 
+class TermChoice(NamedTuple):
+    """A taxonomy term in a pick list: its code (None for a term without one) and name."""
+
+    code: str | None
+    name: str
+
+
+def list_terms(store: Store) -> list[TermChoice]:
+    """The live taxonomy terms by name (the directory search form's topics).
+
+    >>> from strengthmap.storage import open_store
+    >>> store = open_store("sqlite://")
+    >>> _ = install_default_taxonomy(store)
+    >>> list_terms(store)[0]
+    TermChoice(code='adult-learning', name='Adult learning and skills')
+    """
+    term = schema.TaxonomyTerm
+    with store.session() as session:
+        rows = session.execute(
+            sa.select(term.code, term.name).where(term.retired_at.is_(None)).order_by(term.name)
+        ).all()
+    return [TermChoice(*row) for row in rows]
+
+
 __all__ = [
     "DEFAULT_CODE",
+    "TermChoice",
     "default_taxonomy",
     "import_taxonomy",
     "install_default_taxonomy",
+    "list_terms",
     "read_taxonomy_csv",
     "taxonomy_id",
     "term_id",

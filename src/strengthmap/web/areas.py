@@ -7,18 +7,20 @@ Calls ``strengthmap.areas.area_profile``, ``strengthmap.directory.search.search_
 
 from __future__ import annotations
 
-import math
-import statistics
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from strengthmap.api.maps import DOMAIN_LABELS
+from strengthmap.areas import area_profile
 from strengthmap.directory.search import ServiceQuery, search_services
 from strengthmap.errors import StrengthmapError
-from strengthmap.storage import Store, schema
-from strengthmap.web.pages import KIND_LABELS
+from strengthmap.geography import contrasts, representative_point
+from strengthmap.indicators import life_expectancy_range
+from strengthmap.server.deps import get_store
+from strengthmap.storage import Store
+from strengthmap.storage.schema.directory import KIND_LABELS
+from strengthmap.storage.schema.geo import DOMAIN_LABELS
 from strengthmap.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -36,53 +38,14 @@ def _by_kind(hits: list[Any]) -> list[tuple[str, str, int]]:
     return [(k, label, counts[k]) for k, label in KIND_LABELS.items() if k in counts]
 
 
-def _store(request: Request) -> Store:
-    store = request.app.state.store
-    assert isinstance(store, Store)
-    return store
-
-
-def _le_range(store: Store) -> dict[str, dict[str, float]]:
-    """Lowest, median and highest published MSOA life expectancy per sex among the loaded MSOAs."""
-    from strengthmap import indicators
-
-    out: dict[str, dict[str, float]] = {}
-    by_code = indicators.life_expectancy(store)
-    for sex in ("male", "female"):
-        found: list[float] = []
-        for e in by_code.values():
-            v = e[sex].value if sex in e else None
-            if v is not None and math.isfinite(v):
-                found.append(float(v))
-        if found:
-            out[sex] = {
-                "min": min(found),
-                "median": statistics.median(found),
-                "max": max(found),
-                "n": len(found),
-            }
-    return out
-
-
 @router.get("/areas/{code}", response_class=HTMLResponse)
-def area_page(request: Request, code: str) -> HTMLResponse:
+def area_page(request: Request, code: str, store: Store = Depends(get_store)) -> HTMLResponse:
     """Strengths first, then need, then contrasts."""
-    from strengthmap.areas import area_profile
-    from strengthmap.geography import contrasts
-
-    store = _store(request)
     profile = area_profile(store, code)
     inside = search_services(store, ServiceQuery(area_code=profile["code"], per_page=200))
-    point = None
-    with store.session() as session:
-        area = (
-            session.query(schema.Area)
-            .filter_by(code=profile["code"], vintage=profile["vintage"], level=profile["level"])
-            .first()
-        )
-        if area is not None and area.geometry is not None:
-            rp = area.geometry.representative_point()
-            point = (rp.x, rp.y)
+    point = representative_point(
+        store, profile["code"], level=profile["level"], vintage=profile["vintage"]
+    )
     walk: list[Any] = []
     if point is not None:
         inside_ids = {h.service_id for h in inside.items}
@@ -108,7 +71,7 @@ def area_page(request: Request, code: str) -> HTMLResponse:
             "walk_kinds": _by_kind(walk),
             "walk_m": WALK_M,
             "domain_labels": DOMAIN_LABELS,
-            "le_range": _le_range(store),
+            "le_range": life_expectancy_range(store),
             "contrasts": near,
             "point": point,
         },

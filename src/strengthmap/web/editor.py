@@ -8,14 +8,14 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from strengthmap.accounts import User
-from strengthmap.api.auth import require_role
 from strengthmap.directory import editing
-from strengthmap.errors import InputError, NotFound
-from strengthmap.storage import Store, schema
+from strengthmap.errors import InputError
+from strengthmap.server.deps import get_store, require_role
+from strengthmap.storage import Store
 from strengthmap.storage.schema.directory import ABCD_KINDS
+from strengthmap.web.editor_parts import service_parts
 from strengthmap.web.render import render
 
 router = APIRouter(prefix="/edit", tags=["edit"])
@@ -43,12 +43,6 @@ STATUSES = ("active", "inactive", "temporarily closed", "defunct")
 _INT_FIELDS = {"minimum_age", "maximum_age"}
 
 
-def _store(request: Request) -> Store:
-    store = request.app.state.store
-    assert isinstance(store, Store)
-    return store
-
-
 async def _values(request: Request) -> dict[str, Any]:
     """The form's service fields: blank -> None, ages -> whole numbers."""
     form = await request.form()
@@ -69,6 +63,7 @@ async def _values(request: Request) -> dict[str, Any]:
 
 def _form(
     request: Request,
+    store: Store,
     *,
     action: str,
     values: dict[str, Any],
@@ -77,15 +72,6 @@ def _form(
     status: int = 200,
     service_id: str | None = None,
 ) -> HTMLResponse:
-    from strengthmap.web.editor_parts import service_parts
-
-    store = _store(request)
-    with store.session() as session:
-        orgs = session.execute(
-            select(schema.Organization.id, schema.Organization.name)
-            .where(schema.Organization.retired_at.is_(None))
-            .order_by(schema.Organization.name)
-        ).all()
     return render(
         request,
         "edit_service.html",
@@ -98,7 +84,7 @@ def _form(
             "kinds": ABCD_KINDS,
             "statuses": STATUSES,
             "service_id": service_id,
-            "orgs": orgs,
+            "orgs": editing.list_organizations(store),
             "parts": service_parts(store, service_id) if service_id else None,
         },
         status_code=status,
@@ -107,28 +93,25 @@ def _form(
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
-def edit_home(request: Request, user: User = Depends(require_role("editor"))) -> HTMLResponse:
+def edit_home(
+    request: Request,
+    user: User = Depends(require_role("editor")),
+    store: Store = Depends(get_store),
+) -> HTMLResponse:
     """The services an editor can change."""
-    with _store(request).session() as session:
-        services = session.execute(
-            select(
-                schema.Service.id,
-                schema.Service.name,
-                schema.Service.status,
-                schema.Service.last_verified,
-            )
-            .where(schema.Service.retired_at.is_(None))
-            .order_by(schema.Service.name)
-        ).all()
+    services = editing.list_services(store)
     return render(request, "edit_home.html", {"services": services}, data_page=False)
 
 
 @router.get("/services/new", response_class=HTMLResponse, include_in_schema=False)
 def new_service_form(
-    request: Request, user: User = Depends(require_role("editor"))
+    request: Request,
+    user: User = Depends(require_role("editor")),
+    store: Store = Depends(get_store),
 ) -> HTMLResponse:
     return _form(
         request,
+        store,
         action="/edit/services",
         values={"status": "active", "abcd_kind": "association"},
         title="Add a service",
@@ -137,29 +120,31 @@ def new_service_form(
 
 @router.post("/services", response_model=None)
 async def create_service(
-    request: Request, user: User = Depends(require_role("editor"))
+    request: Request,
+    user: User = Depends(require_role("editor")),
+    store: Store = Depends(get_store),
 ) -> Response:
     """Create a service (``editing.create_record``); editors only."""
     values = await _values(request)
     try:
-        sid = editing.create_record(_store(request), "service", values, actor=user.email)
+        sid = editing.create_record(store, "service", values, actor=user.email)
     except InputError as exc:
-        return _form(request, action="/edit/services", values=values, title="Add a service",
+        return _form(request, store, action="/edit/services", values=values, title="Add a service",
                      error=str(exc), status=422)  # fmt: skip
     return RedirectResponse(f"/services/{sid}", status_code=303)
 
 
 @router.get("/services/{service_id}", response_class=HTMLResponse, include_in_schema=False)
 def edit_service_form(
-    request: Request, service_id: str, user: User = Depends(require_role("editor"))
+    request: Request,
+    service_id: str,
+    user: User = Depends(require_role("editor")),
+    store: Store = Depends(get_store),
 ) -> HTMLResponse:
-    with _store(request).session() as session:
-        row = session.get(schema.Service, service_id)
-        if row is None:
-            raise NotFound(f"no service with id {service_id}")
-        values = {name: getattr(row, name) for name, *_ in SERVICE_FIELDS}
+    values = editing.read_record(store, "service", service_id, [n for n, *_ in SERVICE_FIELDS])
     return _form(
         request,
+        store,
         action=f"/edit/services/{service_id}",
         values=values,
         title=f"Edit {values['name']}",
@@ -169,24 +154,29 @@ def edit_service_form(
 
 @router.post("/services/{service_id}", response_model=None)
 async def update_service(
-    request: Request, service_id: str, user: User = Depends(require_role("editor"))
+    request: Request,
+    service_id: str,
+    user: User = Depends(require_role("editor")),
+    store: Store = Depends(get_store),
 ) -> Response:
     """Change a service's fields (``editing.update_record``); editors only."""
     values = await _values(request)
     try:
-        editing.update_record(_store(request), "service", service_id, values, actor=user.email)
+        editing.update_record(store, "service", service_id, values, actor=user.email)
     except InputError as exc:
-        return _form(request, action=f"/edit/services/{service_id}", values=values,
+        return _form(request, store, action=f"/edit/services/{service_id}", values=values,
                      title="Edit service", error=str(exc), status=422, service_id=service_id)  # fmt: skip
     return RedirectResponse(f"/services/{service_id}", status_code=303)
 
 
 @router.post("/services/{service_id}/retire", response_model=None)
 def retire_service(
-    request: Request, service_id: str, user: User = Depends(require_role("editor"))
+    service_id: str,
+    user: User = Depends(require_role("editor")),
+    store: Store = Depends(get_store),
 ) -> Response:
     """Retire a service (hidden from search and the feed, never deleted); editors only."""
-    editing.retire_record(_store(request), "service", service_id, actor=user.email)
+    editing.retire_record(store, "service", service_id, actor=user.email)
     return RedirectResponse("/edit", status_code=303)
 
 

@@ -1,54 +1,32 @@
 """The public web pages. Thin: each page calls library functions and renders a template.
 
 Contract paths: ``/`` (home), ``/map``, ``/directory``, ``/services/{id}``, ``/areas/{code}``,
-``/routes``, ``/about/data``, ``/login``. Editor pages live in ``web/editor.py``, admin pages in
-``web/admin.py``. Every page works without JavaScript (forms are GET/POST, the map has a table
-view); small vanilla scripts in ``static/`` add the map.
+``/routes``, ``/about/data``, ``/login``. Login and logout live in ``web/auth.py``, directory
+pages in ``web/directory.py``, editor pages in ``web/editor.py`` and ``web/editor_parts.py``,
+admin pages in ``web/admin.py``. Every page works without JavaScript (forms are GET/POST, the
+map has a table view); small vanilla scripts in ``static/`` add the map. The app is assembled
+in ``strengthmap.server.app``.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-from urllib.parse import quote
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
 
-from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from sqlalchemy import func, select
-
-from strengthmap.api import maps
-from strengthmap.api.auth import current_user, safe_next
-from strengthmap.errors import InputError, StrengthmapError, Unauthorized
-from strengthmap.storage import Store, schema
-from strengthmap.storage.schema.directory import ABCD_KINDS
-from strengthmap.web.render import render
-
-HERE = Path(__file__).parent
-
-#: Plain-English names of the ABCD asset kinds.
-KIND_LABELS = {
-    "individual": "People and their gifts",
-    "association": "Groups and associations",
-    "institution": "Institutions",
-    "physical_space": "Places and spaces",
-    "economy": "Local economy",
-    "culture": "Culture and stories",
-}
+from strengthmap import maps, overview
+from strengthmap.errors import InputError
+from strengthmap.server.deps import get_settings, get_store
+from strengthmap.settings import Settings
+from strengthmap.storage import Store
+from strengthmap.storage.schema.directory import ABCD_KINDS, KIND_LABELS
+from strengthmap.web.render import STATIC_DIR, render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _store(request: Request) -> Store:
-    store = request.app.state.store
-    assert isinstance(store, Store)
-    return store
-
-
 def _vendor_versions() -> dict[str, str]:
     out: dict[str, str] = {}
-    path = HERE / "static" / "vendor" / "VERSIONS.txt"
+    path = STATIC_DIR / "vendor" / "VERSIONS.txt"
     if path.is_file():
         for line in path.read_text().splitlines()[1:]:
             parts = line.split()
@@ -58,55 +36,31 @@ def _vendor_versions() -> dict[str, str]:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> HTMLResponse:
+def home(
+    request: Request,
+    store: Store = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> HTMLResponse:
     """What's strong first: assets by ABCD kind, a search box, links into every page."""
-    store = _store(request)
-    with store.session() as session:
-        counts = dict(
-            session.execute(
-                select(schema.Service.abcd_kind, func.count())
-                .where(schema.Service.retired_at.is_(None))
-                .group_by(schema.Service.abcd_kind)
-            ).all()
-        )
-        n_lsoa = session.scalar(
-            select(func.count()).where(schema.Area.level == "lsoa", schema.Area.vintage == 2011)
-        )
-        n_datasets = session.scalar(select(func.count()).select_from(schema.Dataset))
-        example = session.execute(
-            select(schema.Area.code, schema.Area.name)
-            .where(schema.Area.level == "lsoa", schema.Area.vintage == 2011)
-            .order_by(schema.Area.code)
-            .limit(1)
-        ).first()
-    kinds = [(k, KIND_LABELS[k], counts.get(k, 0)) for k in ABCD_KINDS]
+    o = overview.home_overview(store)
     return render(
         request,
         "home.html",
         {
-            "kinds": kinds,
-            "total_assets": sum(counts.values()),
-            "n_lsoa": n_lsoa,
-            "n_datasets": n_datasets,
-            "example_area": example,
-            "place": request.app.state.settings.place,
+            "kinds": o.kinds,
+            "total_assets": o.total_assets,
+            "n_lsoa": o.n_lsoa,
+            "n_datasets": o.n_datasets,
+            "example_area": o.example_area,
+            "place": settings.place,
         },
     )
 
 
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/") -> Response:
-    """The login form (``POST /login`` is in ``strengthmap.api.auth``)."""
-    if current_user(request).id:
-        return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", {"next": safe_next(next)}, data_page=False)
-
-
 @router.get("/about/data", response_class=HTMLResponse)
-def about_data(request: Request) -> HTMLResponse:
+def about_data(request: Request, store: Store = Depends(get_store)) -> HTMLResponse:
     """Every loaded source with its publisher, licence, dates and attribution."""
-    with _store(request).session() as session:
-        datasets = session.scalars(select(schema.Dataset).order_by(schema.Dataset.id)).all()
+    datasets = overview.list_datasets(store)
     return render(request, "about_data.html", {"datasets": datasets, "vendor": _vendor_versions()})
 
 
@@ -119,9 +73,9 @@ def map_page(
     open_at: str | None = Query(None),
     free: bool | None = Query(None),
     view: str = Query("map"),
+    store: Store = Depends(get_store),
 ) -> HTMLResponse:
     """LSOAs coloured by IMD, a domain or life expectancy, with assets on top and a table view."""
-    store = _store(request)
     try:
         table = maps.area_table(store, level="lsoa", vintage=vintage, indicator=indicator)
     except InputError as exc:
@@ -143,55 +97,4 @@ def map_page(
     )
 
 
-def _wants_html(request: Request) -> bool:
-    if request.url.path.startswith("/api") or request.url.path.endswith((".json", ".geojson")):
-        return False
-    return "text/html" in request.headers.get("accept", "")
-
-
-def mount(app: FastAPI) -> None:
-    """Add the pages, the auth middleware, the login and map routes and /static to ``app``."""
-    from strengthmap.api import auth
-    from strengthmap.web import admin, areas, directory, editor, editor_parts, routes
-
-    auth.install(app)
-    # the map's GeoJSON is ~0.5 MB for 482 LSOAs; gzip makes it ~5x smaller on slow connections
-    app.add_middleware(GZipMiddleware, minimum_size=2048)
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.include_router(auth.router)
-    app.include_router(maps.router)
-    app.include_router(router)
-    app.include_router(directory.router)
-    app.include_router(routes.router)
-    app.include_router(areas.router)
-    app.include_router(editor.router)
-    app.include_router(editor_parts.router)
-    app.include_router(admin.router)
-
-    # errors as HTML pages for browsers, JSON (the API's body) for everything else
-    @app.exception_handler(StrengthmapError)
-    async def _error(request: Request, exc: StrengthmapError) -> Response:
-        if not _wants_html(request):
-            return JSONResponse(exc.to_dict(), status_code=exc.http_status)
-        if isinstance(exc, Unauthorized) and request.method == "GET":
-            target = quote(
-                str(request.url.path) + ("?" + request.url.query if request.url.query else "")
-            )
-            return RedirectResponse(f"/login?next={target}", status_code=303)
-        headings = {
-            401: "Please log in",
-            403: "Not allowed",
-            404: "Not found",
-            409: "That clashes with something already there",
-            422: "Please check what you entered",
-            429: "Too many attempts",
-        }
-        context: dict[str, Any] = {
-            "status": exc.http_status,
-            "heading": headings.get(exc.http_status, "Something went wrong"),
-            "message": str(exc),
-        }
-        return render(request, "error.html", context, status_code=exc.http_status, data_page=False)
-
-
-__all__ = ["KIND_LABELS", "mount", "router"]
+__all__ = ["router"]

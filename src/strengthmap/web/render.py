@@ -10,12 +10,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from strengthmap.errors import StrengthmapError, Unauthorized
+from strengthmap.server.deps import current_user
+
 HERE = Path(__file__).parent
+#: The vendored scripts, styles and images, served at ``/static``.
+STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -87,8 +93,6 @@ def render(
     data_page: bool = True,
 ) -> HTMLResponse:
     """Render template ``name`` with the layout's context; ``data_page`` shows the attribution."""
-    from strengthmap.api.auth import current_user
-
     settings = request.app.state.settings
     ctx: dict[str, Any] = {
         "user": current_user(request),
@@ -104,4 +108,41 @@ def render(
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)
 
 
-__all__ = ["ATTRIBUTION", "NAV", "OSM_ATTRIBUTION", "freshness", "render", "templates"]
+#: The error page's heading for each HTTP status.
+ERROR_HEADINGS = {
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "That clashes with something already there",
+    422: "Please check what you entered",
+    429: "Too many attempts",
+}
+
+
+def error_page(request: Request, exc: StrengthmapError) -> Response:
+    """The HTML answer to a library error: the error page with the exception's status, or, for a
+    page that needs a login, a redirect to ``/login?next=<this page>``."""
+    if isinstance(exc, Unauthorized) and request.method == "GET":
+        target = quote(
+            str(request.url.path) + ("?" + request.url.query if request.url.query else "")
+        )
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+    context: dict[str, Any] = {
+        "status": exc.http_status,
+        "heading": ERROR_HEADINGS.get(exc.http_status, "Something went wrong"),
+        "message": str(exc),
+    }
+    return render(request, "error.html", context, status_code=exc.http_status, data_page=False)
+
+
+__all__ = [
+    "ATTRIBUTION",
+    "ERROR_HEADINGS",
+    "NAV",
+    "OSM_ATTRIBUTION",
+    "STATIC_DIR",
+    "error_page",
+    "freshness",
+    "render",
+    "templates",
+]

@@ -12,15 +12,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from strengthmap.errors import InputError
 from strengthmap.routes.presets import PRESETS as ROUTE_PRESETS
 from strengthmap.routes.presets import get_preset
 from strengthmap.routes.results import RouteProfile
+from strengthmap.server.deps import get_store
 from strengthmap.storage import Store
-from strengthmap.web.pages import KIND_LABELS
+from strengthmap.storage.schema.directory import KIND_LABELS
 from strengthmap.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -37,12 +38,6 @@ ASSET_RADII_M = (100, 250, 400, 800)
 DEFAULT_ASSET_RADIUS_M = 400
 
 
-def _store(request: Request) -> Store:
-    store = request.app.state.store
-    assert isinstance(store, Store)
-    return store
-
-
 def _waypoints(route: str | None, waypoints: str | None) -> str | None:
     if waypoints and waypoints.strip():
         return waypoints.strip()
@@ -52,12 +47,12 @@ def _waypoints(route: str | None, waypoints: str | None) -> str | None:
 
 
 def _profile(
-    request: Request, text: str, imd_release: int | None, radius_m: float | None = None
+    store: Store, text: str, imd_release: int | None, radius_m: float | None = None
 ) -> RouteProfile:
     from strengthmap.routes import profile_route, route_from
 
     return profile_route(
-        _store(request),
+        store,
         route_from("waypoints", text),
         every_m=EVERY_M,
         imd_release=imd_release,
@@ -66,7 +61,7 @@ def _profile(
 
 
 def _markers(
-    request: Request, profile: RouteProfile, radius_m: float, imd_release: int | None
+    store: Store, profile: RouteProfile, radius_m: float, imd_release: int | None
 ) -> list[Any]:
     """The distinct assets within ``radius_m`` of any point of the profile, for the map:
     ``[lon, lat, name, abcd_kind]``. The same search as the profile's own ``assets_within``
@@ -76,7 +71,7 @@ def _markers(
 
     from strengthmap.routes import profile_data
 
-    assets = profile_data(_store(request), imd_release).assets
+    assets = profile_data(store, imd_release).assets
     if assets is None or not len(assets) or not profile.points:
         return []
     lon = np.array([p.lon for p in profile.points], dtype=float)
@@ -98,6 +93,7 @@ def routes_page(
     assets_radius_m: str | None = Query(
         None, description="Assets within N metres of each point (blank: none; default 400)"
     ),
+    store: Store = Depends(get_store),
 ) -> HTMLResponse:
     """Choose a route; see its chart, the table of every sampled point and the assets near it."""
     # a chosen preset wins over the way-points box (which the page fills with the last route)
@@ -108,9 +104,9 @@ def routes_page(
             radius = float(assets_radius_m) if assets_radius_m.strip() else None
         except ValueError:
             raise InputError("a number of metres", field="assets_radius_m") from None
-    result = _profile(request, text, imd_release, radius) if text else None
+    result = _profile(store, text, imd_release, radius) if text else None
     profile = result.to_dict() if result is not None else None
-    markers = _markers(request, result, radius, imd_release) if result and radius else []
+    markers = _markers(store, result, radius, imd_release) if result and radius else []
     chart_qs = (
         urlencode({"waypoints": text, **({"imd_release": imd_release} if imd_release else {})})
         if text
@@ -136,14 +132,14 @@ def routes_page(
 
 @router.get("/routes/chart.svg")
 def route_chart_svg(
-    request: Request,
     waypoints: str = Query(..., description="NAME@LON,LAT;NAME@LON,LAT;..."),
     imd_release: int | None = Query(None),
+    store: Store = Depends(get_store),
 ) -> Response:
     """The route chart as SVG, drawn by ``strengthmap.charts.route_chart``."""
     from strengthmap.charts import route_chart
 
-    profile = _profile(request, waypoints, imd_release)
+    profile = _profile(store, waypoints, imd_release)
     with tempfile.TemporaryDirectory() as tmp:
         path = route_chart(profile, Path(tmp) / "route.svg")
         body = path.read_bytes()

@@ -20,6 +20,15 @@ from strengthmap.storage.types import Geometry
 
 #: ABCD asset kinds (Kretzmann & McKnight 1993, with culture/story as in the Nurture Development model).
 ABCD_KINDS = ("individual", "association", "institution", "physical_space", "economy", "culture")
+#: Plain-English names of the ABCD asset kinds, in ``ABCD_KINDS`` order.
+KIND_LABELS = {
+    "individual": "People and their gifts",
+    "association": "Groups and associations",
+    "institution": "Institutions",
+    "physical_space": "Places and spaces",
+    "economy": "Local economy",
+    "culture": "Culture and stories",
+}
 
 
 class _Provenance:
@@ -291,6 +300,7 @@ class OrganizationIdentifier(_Provenance, Base):
 
 __all__ = [
     "ABCD_KINDS",
+    "KIND_LABELS",
     "Accessibility",
     "Address",
     "Attribute",

@@ -22,6 +22,18 @@ IMD_DOMAINS = (
     "housing_services",
     "living_environment",
 )
+#: Plain-English names of the IMD (``"imd"``) and of its seven domains (``IMD_DOMAINS``), as MHCLG
+#: names them.
+DOMAIN_LABELS = {
+    "imd": "Index of Multiple Deprivation",
+    "income": "Income",
+    "employment": "Employment",
+    "education": "Education, skills and training",
+    "health": "Health deprivation and disability",
+    "crime": "Crime",
+    "housing_services": "Barriers to housing and services",
+    "living_environment": "Living environment",
+}
 
 #: The ``indicator.id`` of life expectancy at birth (ONS, MSOA 2011), as the loader stores it.
 LIFE_EXPECTANCY_BIRTH = "life_expectancy_birth"
@@ -214,6 +226,7 @@ class Dataset(Base):
 
 
 __all__ = [
+    "DOMAIN_LABELS",
     "IMD_DOMAINS",
     "Area",
     "AreaLink",
