@@ -1,0 +1,1 @@
+"""Walks (package docstring filled in later)."""
