@@ -282,11 +282,15 @@ _ASSETS: weakref.WeakKeyDictionary[Store, tuple[Any, Assets]] = weakref.WeakKeyD
 
 
 def _dataset_fingerprint(store: Store) -> tuple[Any, ...]:
+    """Changes when a dataset is loaded or areas, deprivation or indicator rows are added."""
     with store.session() as session:
         row = session.execute(
             select(func.count(), func.max(schema.Dataset.loaded_at)).select_from(schema.Dataset)
         ).one()
-    return (row[0], str(row[1]))
+        areas = session.execute(select(func.count(), func.max(schema.Area.id))).one()
+        dep = session.execute(select(func.count()).select_from(schema.Deprivation)).scalar_one()
+        ind = session.execute(select(func.count()).select_from(schema.IndicatorValue)).scalar_one()
+    return (row[0], str(row[1]), areas[0], areas[1], dep, ind)
 
 
 def _directory_fingerprint(store: Store) -> tuple[Any, ...]:

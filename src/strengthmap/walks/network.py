@@ -116,6 +116,7 @@ class Path:
     length_m: float
     edges: list[int]
     nodes: list[int]  # base nodes passed, in order (virtual points left out)
+    nodes_at_m: list[float] = field(default_factory=list)  # where along the path each is
 
     def to_geojson(self) -> dict[str, Any]:
         return {
@@ -334,16 +335,18 @@ class WalkNetwork:
         pieces: list[NDArray[np.float64]] = [self._node_xy(graph, seq[0])[None, :]]
         edges: list[int] = []
         length = 0.0
+        at = [0.0]
         for a, b in zip(seq[:-1], seq[1:], strict=True):
             edge, d = _entry(graph, a, b)
             length += d
+            at.append(length)
             edges.append(edge)
             pieces.append(self._piece(graph, edge, a, b)[1:])
         coords = np.vstack(pieces)
         keep = np.ones(len(coords), dtype=bool)
         keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
-        nodes = [int(x) for x in seq if x < graph.n_base]
-        return Path(coords[keep], length, edges, nodes)
+        base = [k for k, x in enumerate(seq) if x < graph.n_base]
+        return Path(coords[keep], length, edges, [int(seq[k]) for k in base], [at[k] for k in base])
 
     def _node_xy(self, graph: RoutingGraph, node: int) -> NDArray[np.float64]:
         if node < graph.n_base:

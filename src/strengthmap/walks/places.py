@@ -69,8 +69,12 @@ def resolve_place(store: Store, text: str | Place | tuple[float, float], *, fiel
     if m:
         lon, lat = float(m["lon"]), float(m["lat"])
         _check(lon, lat, field)
-        name = (m["name"] or "").strip() or f"{lon:.5f},{lat:.5f}"
-        return Place(name, lon, lat, "point")
+        name = (m["name"] or "").strip()
+        if name:
+            # a named point at a directory location of that name is that location
+            location_id = _location_at(store, name, lon, lat)
+            return Place(name, lon, lat, "point", location_id=location_id)
+        return Place(f"{lon:.5f},{lat:.5f}", lon, lat, "point")
     compact = re.sub(r"\s+", "", raw).upper()
     if _POSTCODE.match(compact):
         from strengthmap.areas import resolve_postcode
@@ -89,6 +93,22 @@ def _check(lon: float, lat: float, field: str) -> None:
         check_lon_lat(lon, lat, what=f"--{field}")
     except InputError as exc:
         raise InputError(exc.message, field=field) from None
+
+
+def _location_at(store: Store, name: str, lon: float, lat: float) -> str | None:
+    """The live directory location called ``name`` within ``SAME_PLACE_M`` of the point."""
+    L = schema.Location
+    with store.session() as session:
+        rows = session.execute(
+            select(L.id, L.longitude, L.latitude).where(
+                func.lower(L.name) == name.lower(), L.retired_at.is_(None),
+                L.longitude.is_not(None), L.latitude.is_not(None),
+            ).order_by(L.created_at, L.id)
+        ).all()  # fmt: skip
+    for r in rows:
+        if GEOD.inv(lon, lat, r.longitude, r.latitude)[2] <= SAME_PLACE_M:
+            return str(r.id)
+    return None
 
 
 def _location_by_name(store: Store, name: str, field: str) -> Place:

@@ -300,8 +300,9 @@ def _snap_error(net: WalkNetwork, place: Place, field_name: str, step_free: bool
         else "inside the network's area but away from any walkable way"
     )
     extra = " that is not steps" if step_free else ""
+    label = place.name if place.kind == "point" and "@" not in place.name and place.name[0] in "-0123456789" else f"{place.name} ({place.lon:.5f},{place.lat:.5f})"
     return InputError(
-        f"{place.name} ({place.lon:.5f},{place.lat:.5f}) is {_km(d)} from the nearest walkable "
+        f"{label} is {_km(d)} from the nearest walkable "
         f"way{extra} of the walking network ({_network_name(net)}, lon {box[0]:.4f} to "
         f"{box[2]:.4f}, lat {box[1]:.4f} to {box[3]:.4f}); it must be within {MAX_SNAP_M:.0f} m: "
         f"{where}",
@@ -317,7 +318,7 @@ def _km(m: float) -> str:
     return f"{m / 1000:.2f} km" if m >= 1000 else f"{m:.0f} m"
 
 
-def _densify(coords: NDArray[np.float64], step_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def densify(coords: NDArray[np.float64], step_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Points every ``step_m`` metres or closer along a lon/lat line, and their distance along it."""
     _, _, seg = GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
     seg = np.atleast_1d(seg)
@@ -336,7 +337,7 @@ def contrast_of(
     facts: AreaFacts, coords: NDArray[np.float64], sample_m: float = CONTRAST_SAMPLE_M
 ) -> Contrast:
     """The contrast along a lon/lat path (sampled every ``sample_m`` metres)."""
-    pts, dist = _densify(coords, sample_m)
+    pts, dist = densify(coords, sample_m)
     lsoa = facts.lsoa_of(pts[:, 0], pts[:, 1])
     msoa = facts.msoa_of(pts[:, 0], pts[:, 1])
     areas: list[dict[str, Any]] = []
@@ -708,7 +709,7 @@ def plan_walk(
         max_m = max(shortest * (1 + DEFAULT_SLACK_FRACTION), shortest + DEFAULT_SLACK_M)
     if max_m is not None and shortest > max_m + 1e-6:
         raise InputError(
-            f"the budget is too short: the shortest walk from {start.name} "
+            f"the budget is too short: the shortest walk from {start.name}"
             + "".join(f" via {v.name}" for v in vias)
             + f" to {end.name} is {shortest / 1000:.2f} km, over the {max_m / 1000:.2f} km "
             "allowed (--max-km)",
@@ -847,6 +848,7 @@ def _join_paths(
     coords: list[NDArray[np.float64]] = []
     edges: list[int] = []
     passed: list[int] = []
+    passed_at: list[float] = []
     length = 0.0
     for a, b in zip(seq[:-1], seq[1:], strict=True):
         if nodes[a] == nodes[b]:
@@ -855,12 +857,13 @@ def _join_paths(
         coords.append(leg.coords if not coords else leg.coords[1:])
         edges += leg.edges
         passed += leg.nodes
+        passed_at += [length + m for m in leg.nodes_at_m]
         length += leg.length_m
     if not coords:
         s = graph.snaps[nodes[seq[0]] - graph.n_base] if nodes[seq[0]] >= graph.n_base else None
         xy = np.array([[s.lon, s.lat]]) if s else net.node_lonlat[nodes[seq[0]]][None, :]
         return Path(np.vstack([xy, xy]), 0.0, [], [])
-    return Path(np.vstack(coords), length, edges, passed)
+    return Path(np.vstack(coords), length, edges, passed, passed_at)
 
 
 def _stops(
@@ -987,20 +990,14 @@ def _safety(net: WalkNetwork, path: Path) -> Safety:
             along[key] = along.get(key, 0.0) + length
         dist += length
     # nodes: a busy road at a junction the path passes, not the way the path walks
-    node_pos: dict[int, float] = {}
-    d = 0.0
-    for e in path.edges:
-        for n in (int(net.edge_u[e]), int(net.edge_v[e])):
-            node_pos.setdefault(n, d)
-        d += float(net.edge_length_m[e])
     last_road: dict[str, float] = {}
     for k, n in enumerate(path.nodes):
-        if k == 0 or k == len(path.nodes) - 1:
-            continue
+        if path.nodes_at_m[k] < 1.0 or path.nodes_at_m[k] > path.length_m - 1.0:
+            continue  # the start and the end are not crossings
         lo, hi = int(net.node_busy_ptr[n]), int(net.node_busy_ptr[n + 1])
         if lo == hi:
             continue
-        here = node_pos.get(n, 0.0)
+        here = path.nodes_at_m[k]
         walked = _ways_at(net, path, n)
         crossing_tag = next((w.get("crossing") or ("marked" if w.get("footway") == "crossing" else None)
                              for w in walked if w.get("crossing") or w.get("footway") == "crossing"),
@@ -1048,5 +1045,6 @@ __all__ = [
     "WalkPlan",
     "WalkStop",
     "contrast_of",
+    "densify",
     "plan_walk",
 ]

@@ -124,7 +124,8 @@ def load_walk_network(store: Store, path: str | Path, *, force: bool = False) ->
         session.add(row)
         session.flush()
         network_id = int(row.id)
-    _CACHE[store] = (network_id, network)
+    # the next read takes it back from the store, keyed by the row as stored
+    _CACHE.pop(store, None)
     return NetworkLoad(network_id, path.name, report, False)
 
 
@@ -176,7 +177,9 @@ _NONE = (
     "no walking network is loaded: run `strengthmap walk network load FILE` "
     "(or `strengthmap data load` with the OSM streets file in the data directory)"
 )
-_CACHE: weakref.WeakKeyDictionary[Store, tuple[int, WalkNetwork]] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Store, tuple[tuple[int, str, str], WalkNetwork]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def current_network(store: Store) -> WalkNetwork:
@@ -184,16 +187,23 @@ def current_network(store: Store) -> WalkNetwork:
     W = schema.WalkNetwork
     with store.session() as session:
         live = session.execute(
-            select(W.id).where(W.retired_at.is_(None)).order_by(W.id.desc()).limit(1)
-        ).scalar_one_or_none()
+            select(W.id, W.sha256, W.built_at, W.builder_version)
+            .where(W.retired_at.is_(None)).order_by(W.id.desc()).limit(1)
+        ).one_or_none()  # fmt: skip
         if live is None:
             raise NotFound(_NONE)
+        if live.builder_version != BUILDER_VERSION:
+            raise NotFound(
+                f"the walking network in the store was built by an older version ({live.builder_version}): "
+                "run `strengthmap walk network load --force FILE` to rebuild it"
+            )
+        key = (int(live.id), str(live.sha256), str(live.built_at))
         cached = _CACHE.get(store)
-        if cached is not None and cached[0] == live:
+        if cached is not None and cached[0] == key:
             return cached[1]
-        blob = session.execute(select(W.arrays).where(W.id == live)).scalar_one()
+        blob = session.execute(select(W.arrays).where(W.id == live.id)).scalar_one()
     network = WalkNetwork.from_bytes(bytes(blob))
-    _CACHE[store] = (int(live), network)
+    _CACHE[store] = (key, network)
     return network
 
 
