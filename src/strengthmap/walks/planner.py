@@ -248,6 +248,7 @@ class WalkPlan:
     attribution: list[str]
     notes: list[str] = field(default_factory=list)
     network_source: str | None = None
+    edges: list[int] = field(default_factory=list)  # the network's edges walked, in order
 
     @property
     def title(self) -> str:
@@ -824,6 +825,7 @@ def plan_walk(
         attribution=attribution,
         notes=notes,
         network_source=_network_name(net),
+        edges=list(path.edges),
     )
 
 
