@@ -18,6 +18,7 @@ from shapely.geometry import Polygon
 
 from strengthmap.cli import main
 from strengthmap.errors import Forbidden, InputError, NotFound
+from strengthmap.geography import AreaIndex
 from strengthmap.storage import Store, schema
 from strengthmap.walks import (
     add_note,
@@ -37,10 +38,9 @@ from strengthmap.walks import (
     to_geojson,
     to_gpx,
 )
+from strengthmap.walks.facts import AreaFacts
 from strengthmap.walks.network import WalkNetwork
 from strengthmap.walks.planner import contrast_of
-from strengthmap.walks.facts import AreaFacts
-from strengthmap.geography import AreaIndex
 
 GEOD = Geod(ellps="WGS84")
 LON0, LAT0 = -1.5500, 53.8000
@@ -75,12 +75,16 @@ def grid_features() -> list[dict[str, Any]]:
     # a shortcut nobody may walk (foot=no) across block (0,0)-(1,1)
     feats.append(_way([(col(0), row(0)), (col(1), row(1))], 301, highway="service", foot="no"))
     # private shortcuts: one refused, one with foot=yes
-    feats.append(_way([(col(1), row(0)), (col(2), row(1))], 302, highway="service", access="private"))
+    feats.append(
+        _way([(col(1), row(0)), (col(2), row(1))], 302, highway="service", access="private")
+    )
     feats.append(_way([(col(2), row(1)), (col(3), row(2))], 303, highway="service",
                       access="private", foot="yes"))  # fmt: skip
     # a motorway and a bare trunk road across the grid sharing its vertices: never walkable
     feats.append(_way([(col(0), row(1)), (col(1), row(2))], 304, highway="motorway"))
-    feats.append(_way([(col(1), row(1)), (col(2), row(2))], 305, highway="trunk", name="Bare Trunk"))
+    feats.append(
+        _way([(col(1), row(1)), (col(2), row(2))], 305, highway="trunk", name="Bare Trunk")
+    )
     # a trunk road with a sidewalk is walkable
     feats.append(_way([(col(2), row(0)), (col(3), row(1))], 306, highway="trunk", sidewalk="both",
                       name="Walkable Trunk"))  # fmt: skip
@@ -240,11 +244,18 @@ def _distance_to_ways_m(coords: np.ndarray, feats: list[dict[str, Any]]) -> np.n
     aeqd = CRS.from_proj4(f"+proj=aeqd +lat_0={LAT0} +lon_0={LON0} +datum=WGS84 +units=m")
     t = Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
     lines = [
-        shapely.LineString(np.column_stack(t.transform(*np.asarray(f["geometry"]["coordinates"]).T)))
+        shapely.LineString(
+            np.column_stack(t.transform(*np.asarray(f["geometry"]["coordinates"]).T))
+        )
         for f in feats
     ]
     px, py = t.transform(coords[:, 0], coords[:, 1])
-    return np.array([min(line.distance(shapely.Point(x, y)) for line in lines) for x, y in zip(px, py)])
+    return np.array(
+        [
+            min(line.distance(shapely.Point(x, y)) for line in lines)
+            for x, y in zip(px, py, strict=False)
+        ]
+    )
 
 
 # --- readers ------------------------------------------------------------------------------------
@@ -294,9 +305,9 @@ def test_osm_xml_and_pbf_read_like_geojson(tmp_path: Path) -> None:
     pbf = tmp_path / "mini.osm.pbf"
     with osmium.SimpleWriter(str(pbf)) as writer:
         for obj in osmium.FileProcessor(str(xml)):
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 writer.add_node(obj)
-            elif obj.is_way():
+            elif isinstance(obj, osmium.osm.Way):
                 writer.add_way(obj)
     for path in (xml, pbf):
         ways = read_ways(path)
@@ -310,7 +321,9 @@ def test_osm_xml_and_pbf_read_like_geojson(tmp_path: Path) -> None:
 # --- the store --------------------------------------------------------------------------------
 
 
-def test_load_walk_network_keeps_it_in_the_store(store: Store, grid_file: Path, tmp_path: Path) -> None:
+def test_load_walk_network_keeps_it_in_the_store(
+    store: Store, grid_file: Path, tmp_path: Path
+) -> None:
     first = load_walk_network(store, grid_file)
     assert not first.skipped_unchanged and first.report.nodes > 0
     again = load_walk_network(store, grid_file)
@@ -357,7 +370,9 @@ def test_start_times_in_europe_london() -> None:
             parse_at(bad)
 
 
-def _add_location(store: Store, name: str, lon: float, lat: float, *, services: list[dict[str, Any]]) -> str:
+def _add_location(
+    store: Store, name: str, lon: float, lat: float, *, services: list[dict[str, Any]]
+) -> str:
     with store.transaction() as s:
         loc = schema.Location(name=name, longitude=lon, latitude=lat, abcd_kind="physical_space")
         s.add(loc)
@@ -417,7 +432,9 @@ def planned_store(store: Store, grid_file: Path) -> Store:
     return store
 
 
-def test_plan_visits_what_is_open_and_follows_the_streets(planned_store: Store, grid_file: Path) -> None:
+def test_plan_visits_what_is_open_and_follows_the_streets(
+    planned_store: Store, grid_file: Path
+) -> None:
     plan = plan_walk(planned_store, f"{col(0)},{row(0)}", f"{col(3)},{row(2)}", at=WED,
                      max_km=1.2, dwell_min=15)  # fmt: skip
     d = plan.to_dict()
@@ -432,7 +449,9 @@ def test_plan_visits_what_is_open_and_follows_the_streets(planned_store: Store, 
     before = [s for s in d["stops"] if s["kind"] == "stop" and s["distance_m"] < hall["distance_m"]]
     minutes = hall["distance_m"] / (4500 / 60) + 15 * len(before)
     arrive = datetime.fromisoformat(hall["arrive"])
-    assert (arrive - parse_at(WED)).total_seconds() / 60 == pytest.approx(minutes, abs=1 / 60 + 1e-6)
+    assert (arrive - parse_at(WED)).total_seconds() / 60 == pytest.approx(
+        minutes, abs=1 / 60 + 1e-6
+    )
     assert date(2026, 12, 2).weekday() == 2  # WED is a Wednesday
     # the path follows the ways: every vertex within 1 m of one, none on a refused way
     coords = np.asarray(d["path"]["coordinates"])
@@ -453,7 +472,9 @@ def test_plan_visits_what_is_open_and_follows_the_streets(planned_store: Store, 
         k = int(np.argmin(np.hypot(*(coords - [r["lon"], r["lat"]]).T)))
         _, _, seg = GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
         assert r["distance_m"] == pytest.approx(float(np.sum(seg[:k])), abs=0.5)
-    passes = [k for k in range(1, len(coords) - 1) if np.hypot(*(coords[k] - [col(1), row(0)])) < 1e-7]
+    passes = [
+        k for k in range(1, len(coords) - 1) if np.hypot(*(coords[k] - [col(1), row(0)])) < 1e-7
+    ]
     assert bool(passes) == any(r["name"] == "Busy Road" for r in d["safety"]["busy_roads_crossed"])
 
 
@@ -466,7 +487,9 @@ def test_plan_with_no_budget_room_takes_the_shortest(planned_store: Store) -> No
     assert plan.length_m == pytest.approx(shortest, abs=0.1)
     # a stop on the shortest walk costs no detour, only time: it may be kept if open
     assert all(s.open is not False for s in plan.stops if s.kind == "stop")
-    nothing = plan_walk(planned_store, f"{col(0)},{row(0)}", f"{col(3)},{row(2)}", at=WED, max_stops=0)
+    nothing = plan_walk(
+        planned_store, f"{col(0)},{row(0)}", f"{col(3)},{row(2)}", at=WED, max_stops=0
+    )
     assert nothing.length_m == pytest.approx(shortest, abs=0.1)
 
 
@@ -495,7 +518,9 @@ def test_plan_loop_and_vias(planned_store: Store) -> None:
         ({"to": f"{col(3)},{row(2)}", "speed_kmh": 0}, "speed_kmh", "speed_kmh"),
     ],
 )
-def test_plan_bad_input(planned_store: Store, kwargs: dict[str, Any], field: str, match: str) -> None:
+def test_plan_bad_input(
+    planned_store: Store, kwargs: dict[str, Any], field: str, match: str
+) -> None:
     with pytest.raises(InputError, match=match) as err:
         plan_walk(planned_store, f"{col(0)},{row(0)}", **kwargs)
     assert err.value.field == field
@@ -510,7 +535,9 @@ def test_far_start_says_how_far_the_network_is(planned_store: Store) -> None:
 
 
 def test_step_free_plan_avoids_steps(planned_store: Store) -> None:
-    plan = plan_walk(planned_store, f"{col(0)},{row(0)}", f"{col(3)},{row(2.5)}", at=WED, max_stops=0)
+    plan = plan_walk(
+        planned_store, f"{col(0)},{row(0)}", f"{col(3)},{row(2.5)}", at=WED, max_stops=0
+    )
     assert plan.safety.steps  # the steps are the way up
     assert plan.to_dict()["safety"]["steps"][0]["osm_id"] == "307"
 
@@ -522,7 +549,9 @@ def test_contrast_reads_deciles_in_order() -> None:
     west = Polygon([(col(-1), row(-1)), (col(1.5), row(-1)), (col(1.5), row(3)), (col(-1), row(3))])
     east = Polygon([(col(1.5), row(-1)), (col(4), row(-1)), (col(4), row(3)), (col(1.5), row(3))])
     index = AreaIndex.from_geometries(["E01000001", "E01000002"], [west, east])
-    facts = AreaFacts(2019, index, None, {"E01000001": (8, 25000, 32844), "E01000002": (1, 100, 32844)}, {})
+    facts = AreaFacts(
+        2019, index, None, {"E01000001": (8, 25000, 32844), "E01000002": (1, 100, 32844)}, {}
+    )
     c = contrast_of(facts, np.array([[col(0), row(0)], [col(3), row(0)]]))
     assert c.deciles_in_order == [8, 1] and c.largest_step == 7
     assert (c.decile_min, c.decile_max) == (1, 8)
@@ -539,10 +568,12 @@ def test_gpx_and_geojson(planned_store: Store, tmp_path: Path) -> None:
     text = to_gpx(plan)
     assert 'version="1.1"' in text
     gpx = gpxpy.parse(text)
-    assert [w.name for w in gpx.waypoints] == [f"{i}. {s.name}" for i, s in enumerate(plan.stops, 1)]
+    assert [w.name for w in gpx.waypoints] == [
+        f"{i}. {s.name}" for i, s in enumerate(plan.stops, 1)
+    ]
     route = gpx.routes[0].points
     assert len(route) == len(plan.path)
-    assert [p.name for p in route if p.name][0] == "1. Start"
+    assert next(p.name for p in route if p.name) == "1. Start"
     assert [p.name for p in route if p.name][-1] == f"{len(plan.stops)}. End"
     assert len(gpx.tracks[0].segments[0].points) == len(plan.path)
     assert gpx.length_2d() == pytest.approx(plan.length_m, rel=0.01)
@@ -579,7 +610,7 @@ def test_briefing_pdf_is_a4(planned_store: Store, tmp_path: Path) -> None:
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)
     text = " ".join(p.extract_text() for p in reader.pages)
     assert "Timetable" in text and "Open Hall" in text and "ODbL" in text
-    with pytest.raises(InputError, match="OUT.pdf or OUT.html"):
+    with pytest.raises(InputError, match=r"OUT\.pdf or OUT\.html"):
         write_briefing(planned_store, plan, tmp_path / "walk.docx")
 
 
@@ -589,8 +620,14 @@ def test_briefing_pdf_is_a4(planned_store: Store, tmp_path: Path) -> None:
 @pytest.fixture
 def saved(planned_store: Store) -> tuple[Store, str]:
     with planned_store.transaction() as s:
-        square = Polygon([(col(-1), row(-1)), (col(4), row(-1)), (col(4), row(4)), (col(-1), row(4))])
-        s.add(schema.Area(code="E01099999", name="Grid 001A", level="lsoa", vintage=2011, geometry=square))
+        square = Polygon(
+            [(col(-1), row(-1)), (col(4), row(-1)), (col(4), row(4)), (col(-1), row(4))]
+        )
+        s.add(
+            schema.Area(
+                code="E01099999", name="Grid 001A", level="lsoa", vintage=2011, geometry=square
+            )
+        )
     plan = plan_walk(planned_store, f"Start@{col(0)},{row(0)}", f"End@{col(3)},{row(2)}", at=WED,
                      max_km=1.2)  # fmt: skip
     walk = save_walk(planned_store, plan, name="Grid walk", leader="Asha Patel", participants=12)
@@ -599,7 +636,9 @@ def saved(planned_store: Store) -> tuple[Store, str]:
     return planned_store, walk.id
 
 
-def test_saved_walks_listed_per_area_with_private_notes_for_editors(saved: tuple[Store, str]) -> None:
+def test_saved_walks_listed_per_area_with_private_notes_for_editors(
+    saved: tuple[Store, str],
+) -> None:
     store, walk_id = saved
     editor = get_walk(store, walk_id, viewer_role="editor")
     assert editor.leader == "Asha Patel" and len(editor.notes) == 2
@@ -678,7 +717,7 @@ def test_cli_walk_plan_json_has_the_contract_keys(planned_store: Store, tmp_path
 )
 def test_cli_bad_input_exits_2(planned_store: Store, args: list[str], expect: str,
                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    code, out, err = _cli(planned_store, "walk", "plan", "--from", f"{col(0)},{row(0)}", *args,
+    code, _out, err = _cli(planned_store, "walk", "plan", "--from", f"{col(0)},{row(0)}", *args,
                           capsys=capsys)  # fmt: skip
     assert code == 2
     assert expect in " ".join(err.split()), err

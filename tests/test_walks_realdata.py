@@ -59,7 +59,9 @@ def test_shortest_paths_equal_networkx(central: WalkNetwork) -> None:
     for a, b in rng.integers(0, central.n_nodes, size=(20, 2)):
         if nx.has_path(stepless, int(a), int(b)):
             ours = central.shortest_path(int(a), int(b), step_free=True).length_m
-            assert abs(ours - nx.shortest_path_length(stepless, int(a), int(b), weight="weight")) < 0.1
+            assert (
+                abs(ours - nx.shortest_path_length(stepless, int(a), int(b), weight="weight")) < 0.1
+            )
 
 
 def _to_metres(lon0: float, lat0: float) -> Transformer:
@@ -67,7 +69,9 @@ def _to_metres(lon0: float, lat0: float) -> Transformer:
     return Transformer.from_crs("EPSG:4326", aeqd, always_xy=True)
 
 
-def _raw_ways(data_dir: Path, t: Transformer) -> tuple[shapely.STRtree, list[shapely.LineString], list[dict[str, str]]]:
+def _raw_ways(
+    data_dir: Path, t: Transformer
+) -> tuple[shapely.STRtree, list[shapely.LineString], list[dict[str, str]]]:
     doc = json.loads((data_dir / CENTRAL).read_text(encoding="utf-8"))
     lines, tags = [], []
     for f in doc["features"]:
@@ -80,7 +84,13 @@ def _raw_ways(data_dir: Path, t: Transformer) -> tuple[shapely.STRtree, list[sha
 @pytest.fixture(scope="module")
 def station_walk_args() -> dict[str, object]:
     p = PRESETS["station-new-wortley"]
-    return {"from_": p.from_, "to": p.to, "via": list(p.via), "at": WEDNESDAY_11, "imd_release": 2019}
+    return {
+        "from_": p.from_,
+        "to": p.to,
+        "via": list(p.via),
+        "at": WEDNESDAY_11,
+        "imd_release": 2019,
+    }
 
 
 def test_station_to_new_wortley_on_streets(
@@ -92,7 +102,10 @@ def test_station_to_new_wortley_on_streets(
     c = d["contrast"]
     assert (c["imd_decile_min"], c["imd_decile_max"], c["imd_release"]) == (1, 8, 2019)
     assert c["largest_step"] == 7
-    assert (c["largest_step_at"]["from"]["imd_decile"], c["largest_step_at"]["to"]["imd_decile"]) == (8, 1)
+    assert (
+        c["largest_step_at"]["from"]["imd_decile"],
+        c["largest_step_at"]["to"]["imd_decile"],
+    ) == (8, 1)
     assert c["imd_deciles_in_order"][0] == 7 and c["imd_deciles_in_order"][-1] == 1
     assert 2000 < d["length_m"] < 3600
     assert d["stops"][0]["name"] == "Leeds station" and d["stops"][-1]["kind"] == "end"
@@ -102,7 +115,7 @@ def test_station_to_new_wortley_on_streets(
     # way that the foot rules refuse (foot=no, access=private, motorway, bare trunk)
     coords = np.asarray(d["path"]["coordinates"], dtype=float)
     t = _to_metres(float(coords[:, 0].mean()), float(coords[:, 1].mean()))
-    tree, lines, tags = _raw_ways(data_dir, t)
+    tree, _lines, tags = _raw_ways(data_dir, t)
     px, py = t.transform(coords[:, 0], coords[:, 1])
     pts = shapely.points(px, py)
     _, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)

@@ -31,7 +31,9 @@ def _open(value: bool | None) -> str:
 def plan(
     ctx: typer.Context,
     from_: str | None = typer.Option(
-        None, "--from", help="Start: LON,LAT (or NAME@LON,LAT), a postcode, or a directory location name."
+        None,
+        "--from",
+        help="Start: LON,LAT (or NAME@LON,LAT), a postcode, or a directory location name.",
     ),
     to: str | None = typer.Option(None, "--to", help="End: a PLACE as for --from."),
     via: list[str] | None = typer.Option(None, "--via", help="A place to pass, in order (repeat)."),
@@ -48,7 +50,9 @@ def plan(
     briefing: Path | None = typer.Option(
         None, "--briefing", help="Write the briefing sheet to OUT.pdf or OUT.html."
     ),
-    geojson: Path | None = typer.Option(None, "--geojson", help="Write the walk as GeoJSON to OUT."),
+    geojson: Path | None = typer.Option(
+        None, "--geojson", help="Write the walk as GeoJSON to OUT."
+    ),
     max_minutes: float | None = typer.Option(
         None, "--max-minutes", help="Time budget in minutes, stops included."
     ),
@@ -56,13 +60,17 @@ def plan(
     dwell: float = typer.Option(10.0, "--dwell", help="Minutes spent at each stop."),
     max_stops: int = typer.Option(5, "--max-stops", help="At most this many stops at assets."),
     kinds: str | None = typer.Option(
-        None, "--kinds", help="Stop only at these ABCD kinds (comma separated), e.g. association,physical_space."
+        None,
+        "--kinds",
+        help="Stop only at these ABCD kinds (comma separated), e.g. association,physical_space.",
     ),
     imd_release: int | None = typer.Option(
         None, "--imd-release", help="2019 or 2025 (default: the latest loaded)."
     ),
     preset: str | None = typer.Option(
-        None, "--preset", help="A named walk (its start, via places and end), e.g. station-new-wortley."
+        None,
+        "--preset",
+        help="A named walk (its start, via places and end), e.g. station-new-wortley.",
     ),
 ) -> None:
     """Plan a walk on the streets, past assets open on arrival, and report the contrast it crosses."""
@@ -72,7 +80,9 @@ def plan(
     vias = list(via or [])
     if preset is not None:
         if preset not in PRESETS:
-            raise InputError(f"unknown preset {preset!r}; one of {', '.join(PRESETS)}", field="preset")
+            raise InputError(
+                f"unknown preset {preset!r}; one of {', '.join(PRESETS)}", field="preset"
+            )
         p = PRESETS[preset]
         from_ = from_ or p.from_
         if not loop and to is None:
@@ -134,8 +144,14 @@ def _print_plan(d: dict[str, Any]) -> None:
     for sex in ("male", "female"):
         v = le.get(sex)
         if v:
-            console.print(f"life expectancy ({sex}): {v['min']['value']:.1f} to {v['max']['value']:.1f} years, {v['comparison']}")
-    budget = f"{b['used_m'] / 1000:.2f} of {b['max_m'] / 1000:.2f} km" if b["max_m"] else f"{b['used_m'] / 1000:.2f} km"
+            console.print(
+                f"life expectancy ({sex}): {v['min']['value']:.1f} to {v['max']['value']:.1f} years, {v['comparison']}"
+            )
+    budget = (
+        f"{b['used_m'] / 1000:.2f} of {b['max_m'] / 1000:.2f} km"
+        if b["max_m"]
+        else f"{b['used_m'] / 1000:.2f} km"
+    )
     console.print(
         f"budget: {budget} used (shortest {b['shortest_m'] / 1000:.2f} km); stops value "
         f"{b['score']} of at most {b['score_upper_bound']} ({b['candidates_considered']} candidates)"
@@ -147,7 +163,9 @@ def _print_plan(d: dict[str, Any]) -> None:
         console.print("busy roads crossed: " + ", ".join(
             r["name"] or r["ref"] or "unnamed" for r in s["busy_roads_crossed"]))  # fmt: skip
     n = d["network"]
-    console.print(f"network: {n['nodes']:,} nodes, {n['edges']:,} edges, {n['components_dropped']} pieces dropped")
+    console.print(
+        f"network: {n['nodes']:,} nodes, {n['edges']:,} edges, {n['components_dropped']} pieces dropped"
+    )
     for note in d["notes"]:
         console.print(note, style="italic")
     console.print(" ".join(d["attribution"]), style="dim")
@@ -157,8 +175,9 @@ def _print_plan(d: dict[str, Any]) -> None:
 def network_load(
     ctx: typer.Context,
     file: Path | None = typer.Argument(
-        None, help="GeoJSON of OSM ways (.geojson[.gz]) or an OSM extract (.osm, .osm.pbf); "
-        "default: the streets file of the data directory."
+        None,
+        help="GeoJSON of OSM ways (.geojson[.gz]) or an OSM extract (.osm, .osm.pbf); "
+        "default: the streets file of the data directory.",
     ),
     force: bool = typer.Option(False, "--force", help="Rebuild even if this file is loaded."),
     as_json: bool = typer.Option(False, "--json", help="Print the build report as JSON."),
@@ -179,7 +198,9 @@ def network_load(
         return
     r = result.report
     if result.skipped_unchanged:
-        console.print(f"{result.name}: already loaded (network {result.network_id}); --force rebuilds")
+        console.print(
+            f"{result.name}: already loaded (network {result.network_id}); --force rebuilds"
+        )
     table = Table(title=f"Walking network {result.network_id} from {result.name}")
     table.add_column("")
     table.add_column("", justify="right")
@@ -225,7 +246,9 @@ def save(
     date: str | None = typer.Option(
         None, "--date", help="When the walk happens, YYYY-MM-DDTHH:MM (default: the plan's start)."
     ),
-    leader: str | None = typer.Option(None, "--leader", help="Who leads it (shown to editors only)."),
+    leader: str | None = typer.Option(
+        None, "--leader", help="Who leads it (shown to editors only)."
+    ),
     participants: int | None = typer.Option(None, "--participants", help="How many took part."),
     as_json: bool = typer.Option(False, "--json", help="Print the saved walk as JSON."),
 ) -> None:
@@ -255,7 +278,9 @@ def note(
     ctx: typer.Context,
     walk_id: str = typer.Argument(..., help="The saved walk's id."),
     text: str = typer.Argument(..., help="What was seen: what's strong."),
-    public: bool = typer.Option(False, "--public", help="Show the note to everyone (default: editors only)."),
+    public: bool = typer.Option(
+        False, "--public", help="Show the note to everyone (default: editors only)."
+    ),
     theme: str | None = typer.Option(None, "--theme", help="A theme, e.g. food, green space."),
     author: str | None = typer.Option(None, "--author", help="Who wrote it (editors only see it)."),
 ) -> None:
@@ -269,7 +294,9 @@ def note(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    area: str | None = typer.Option(None, "--area", help="Only walks crossing this LSOA/MSOA code."),
+    area: str | None = typer.Option(
+        None, "--area", help="Only walks crossing this LSOA/MSOA code."
+    ),
     public_view: bool = typer.Option(False, "--public-view", help="Show what the public sees."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
 ) -> None:
@@ -298,7 +325,9 @@ def show(
     public_view: bool = typer.Option(False, "--public-view", help="Show what the public sees."),
     as_json: bool = typer.Option(False, "--json", help="Print as JSON (with the plan)."),
     gpx: Path | None = typer.Option(None, "--gpx", help="Write its GPX to OUT."),
-    briefing: Path | None = typer.Option(None, "--briefing", help="Write its briefing to OUT.pdf|.html."),
+    briefing: Path | None = typer.Option(
+        None, "--briefing", help="Write its briefing to OUT.pdf|.html."
+    ),
 ) -> None:
     """One saved walk: its plan, areas and notes (private notes and leader for editors only)."""
     from strengthmap.walks import get_walk, to_gpx, write_briefing

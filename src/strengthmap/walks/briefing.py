@@ -48,7 +48,9 @@ def _plan_dict(plan: Any) -> dict[str, Any]:
 
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 def walk_map_svg(
@@ -309,7 +311,9 @@ def html_to_pdf(
         try:
             done = subprocess.run(cmd, capture_output=True, timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
-            raise StrengthmapError(f"Chromium did not print the PDF within {timeout_s:.0f} s") from None
+            raise StrengthmapError(
+                f"Chromium did not print the PDF within {timeout_s:.0f} s"
+            ) from None
         if not target.is_file() or not target.read_bytes().startswith(b"%PDF"):
             tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
             raise StrengthmapError(f"Chromium could not print the PDF: {' | '.join(tail)}")

@@ -42,7 +42,11 @@ def _plan_dict(plan: Any) -> dict[str, Any]:
 
 
 def _open_text(value: bool | None) -> str:
-    return "open on arrival" if value else ("closed on arrival" if value is False else "opening times unknown")
+    return (
+        "open on arrival"
+        if value
+        else ("closed on arrival" if value is False else "opening times unknown")
+    )
 
 
 def _hhmm(iso: str | None) -> str:
@@ -124,7 +128,11 @@ def to_geojson(plan: Any) -> dict[str, Any]:
                 "properties": props,
             }
         )
-    return {"type": "FeatureCollection", "features": features, "attribution": summary["attribution"]}
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "attribution": summary["attribution"],
+    }
 
 
 __all__ = ["to_geojson", "to_gpx"]

@@ -135,9 +135,9 @@ class Asset:
     abcd_kind: str | None
     services: list[Service] = field(default_factory=list)
     # sessions per (start, end) window, kept with the asset (assets are cached per store)
-    _sessions: dict[tuple[datetime, datetime], list[tuple[Service, list[tuple[datetime, datetime]]]]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    _sessions: dict[
+        tuple[datetime, datetime], list[tuple[Service, list[tuple[datetime, datetime]]]]
+    ] = field(default_factory=dict, repr=False, compare=False)
 
     def sessions(
         self, start: datetime, end: datetime
@@ -255,7 +255,9 @@ class Assets:
         for lid, lname, lon, lat, lkind, sid, sname, skind, sdesc, salid, _src in rows:
             asset = index.get(lid)
             if asset is None:
-                asset = Asset(lid, lname or sname, float(lon), float(lat), lkind or skind)
+                asset = Asset(
+                    lid, lname or sname, float(lon or 0.0), float(lat or 0.0), lkind or skind
+                )  # not null: filtered
                 index[lid] = asset
                 items.append(asset)
             scheds = by_service.get(sid, []) + by_sal.get(salid, [])

@@ -10,9 +10,11 @@ Example:
     >>> net = build_network(ways)
     >>> net.report.nodes, net.report.edges           # the shared vertex splits way 1
     (4, 3)
-    >>> round(net.shortest_path(0, 3).length_m, 1)  # along way 1, then up the steps
-    177.4
-    >>> net.shortest_path(0, 3, step_free=True)      # the steps are the only way up
+    >>> a, top = (int(np.argmin(np.hypot(*(net.node_lonlat - p).T)))
+    ...           for p in ([-1.550, 53.800], [-1.549, 53.801]))
+    >>> round(net.shortest_path(a, top).length_m, 1)  # along way 1, then up the steps
+    177.2
+    >>> net.shortest_path(a, top, step_free=True)      # the steps are the only way up
     Traceback (most recent call last):
     ...
     strengthmap.errors.InputError: no step-free walk joins the two points: ...
@@ -32,6 +34,7 @@ at the nearest junction.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -206,7 +209,9 @@ class WalkNetwork:
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             arrays = {name: z[name] for name in _ARRAYS}
             meta = json.loads(z["meta"].tobytes().decode("utf-8"))
-        return cls(arrays, meta["ways"], meta["busy_roads"], NetworkReport.from_dict(meta["report"]))
+        return cls(
+            arrays, meta["ways"], meta["busy_roads"], NetworkReport.from_dict(meta["report"])
+        )
 
     # --- the graph --------------------------------------------------------------------------
 
@@ -272,7 +277,7 @@ class WalkNetwork:
             points.sort()
             chain = [(0.0, int(self.edge_u[edge])), *points,
                      (float(self.edge_length_m[edge]), int(self.edge_v[edge]))]  # fmt: skip
-            for (o1, a), (o2, b) in zip(chain[:-1], chain[1:], strict=True):
+            for (o1, a), (o2, b) in itertools.pairwise(chain):
                 d = max(o2 - o1, 1e-6)
                 extra_r += [a, b]
                 extra_c += [b, a]
@@ -336,7 +341,7 @@ class WalkNetwork:
         edges: list[int] = []
         length = 0.0
         at = [0.0]
-        for a, b in zip(seq[:-1], seq[1:], strict=True):
+        for a, b in itertools.pairwise(seq):
             edge, d = _entry(graph, a, b)
             length += d
             at.append(length)
@@ -350,7 +355,8 @@ class WalkNetwork:
 
     def _node_xy(self, graph: RoutingGraph, node: int) -> NDArray[np.float64]:
         if node < graph.n_base:
-            return self.node_lonlat[node]
+            xy: NDArray[np.float64] = self.node_lonlat[node]
+            return xy
         s = graph.snaps[node - graph.n_base]
         return np.array([s.lon, s.lat])
 
@@ -611,8 +617,8 @@ def build_network(ways: Ways) -> WalkNetwork:
         ways_walkable=int(walkable.sum()),
         ways_refused=count_reasons(rules),
         ways_steps=int(sum(1 for r, w in zip(rules, walkable, strict=True) if r.steps and w)),
-        nodes=int(len(node_xy)),
-        edges=int(len(u)),
+        nodes=len(node_xy),
+        edges=len(u),
         length_km=round(float(length.sum()) / 1000, 3),
         components_dropped=int(n_comp - 1),
         nodes_dropped=int((~keep_node).sum()),

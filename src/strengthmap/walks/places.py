@@ -51,7 +51,9 @@ class Place:
                 "location_id": self.location_id}  # fmt: skip
 
 
-def resolve_place(store: Store, text: str | Place | tuple[float, float], *, field: str = "from") -> Place:
+def resolve_place(
+    store: Store, text: str | Place | tuple[float, float], *, field: str = "from"
+) -> Place:
     """``LON,LAT`` (optionally ``NAME@LON,LAT``), a postcode, or a directory location's name.
 
     Unknown postcodes and names raise ``InputError`` naming the field.

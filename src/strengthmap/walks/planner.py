@@ -33,6 +33,7 @@ contrast is read from the path sampled every 20 m.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -167,9 +168,7 @@ class Budget:
             "used_min": round(self.used_min, 1),
             "slack_m": slack_m,
             "slack_min": slack_min,
-            "used_fraction": (
-                round(self.used_m / self.max_m, 3) if self.max_m else None
-            ),
+            "used_fraction": (round(self.used_m / self.max_m, 3) if self.max_m else None),
             "score": round(self.score, 3),
             "score_upper_bound": round(self.score_upper_bound, 3),
             "score_gap": round(self.score_upper_bound - self.score, 3),
@@ -288,7 +287,9 @@ def _check_number(value: float | None, name: str, lo: float, hi: float) -> None:
     if value is None:
         return
     if not (math.isfinite(value) and lo < value <= hi):
-        raise InputError(f"{name} must be above {lo:g} and at most {hi:g}, not {value!r}", field=name)
+        raise InputError(
+            f"{name} must be above {lo:g} and at most {hi:g}, not {value!r}", field=name
+        )
 
 
 def _snap_error(net: WalkNetwork, place: Place, field_name: str, step_free: bool) -> InputError:
@@ -301,7 +302,11 @@ def _snap_error(net: WalkNetwork, place: Place, field_name: str, step_free: bool
         else "inside the network's area but away from any walkable way"
     )
     extra = " that is not steps" if step_free else ""
-    label = place.name if place.kind == "point" and "@" not in place.name and place.name[0] in "-0123456789" else f"{place.name} ({place.lon:.5f},{place.lat:.5f})"
+    label = (
+        place.name
+        if place.kind == "point" and "@" not in place.name and place.name[0] in "-0123456789"
+        else f"{place.name} ({place.lon:.5f},{place.lat:.5f})"
+    )
     return InputError(
         f"{label} is {_km(d)} from the nearest walkable "
         f"way{extra} of the walking network ({_network_name(net)}, lon {box[0]:.4f} to "
@@ -319,7 +324,9 @@ def _km(m: float) -> str:
     return f"{m / 1000:.2f} km" if m >= 1000 else f"{m:.0f} m"
 
 
-def densify(coords: NDArray[np.float64], step_m: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def densify(
+    coords: NDArray[np.float64], step_m: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Points every ``step_m`` metres or closer along a lon/lat line, and their distance along it."""
     _, _, seg = GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
     seg = np.atleast_1d(seg)
@@ -327,7 +334,7 @@ def densify(coords: NDArray[np.float64], step_m: float) -> tuple[NDArray[np.floa
     pieces = [coords[:1]]
     dists = [cum[:1]]
     for i, s in enumerate(seg):
-        k = max(int(math.ceil(s / step_m)), 1)
+        k = max(math.ceil(s / step_m), 1)
         f = np.arange(1, k + 1) / k
         pieces.append(coords[i] + f[:, None] * (coords[i + 1] - coords[i]))
         dists.append(cum[i] + f * s)
@@ -354,7 +361,7 @@ def contrast_of(
                       "imd_rank": rec[1] if rec else None, "from_m": round(float(d), 1)})  # fmt: skip
     with_imd = [a for a in areas if a.get("imd_decile") is not None]
     step, at = None, None
-    for a, b in zip(with_imd[:-1], with_imd[1:], strict=True):
+    for a, b in itertools.pairwise(with_imd):
         s = abs(int(b["imd_decile"]) - int(a["imd_decile"]))
         if step is None or s > step:
             step, at = s, {"from": a, "to": b, "distance_m": b["from_m"]}
@@ -449,13 +456,15 @@ class _Planner:
         deciles |= {d for i in seq if (d := self.points[i].decile) is not None}
         if not deciles or not self.base:
             return 0.0
-        return VALUE_PER_DECILE * ((max(deciles) - min(deciles)) - (max(self.base) - min(self.base)))
+        return VALUE_PER_DECILE * (
+            (max(deciles) - min(deciles)) - (max(self.base) - min(self.base))
+        )
 
     def evaluate(self, seq: Sequence[int]) -> tuple[float, float, float, list[float]]:
         """(length m, duration min, score, arrival minute of each point)."""
         length, t, score = 0.0, 0.0, 0.0
         arrive = [0.0]
-        for a, b in zip(seq[:-1], seq[1:], strict=True):
+        for a, b in itertools.pairwise(seq):
             d = float(self.dist[a, b])
             length += d
             t += d / self.speed
@@ -508,12 +517,16 @@ class _Planner:
             improved = False
             length, _, score, _ = self.evaluate(seq)
             fixed_pos = [k for k, i in enumerate(seq) if self.points[i].fixed]
-            for lo, hi in zip(fixed_pos[:-1], fixed_pos[1:], strict=True):
+            for lo, hi in itertools.pairwise(fixed_pos):
                 for i in range(lo + 1, hi):
                     for j in range(i + 1, hi):
                         trial = [*seq[:i], *seq[i : j + 1][::-1], *seq[j + 1 :]]
                         t_len, t_dur, t_score, _ = self.evaluate(trial)
-                        if t_len < length - 0.5 and t_score >= score - 1e-9 and self.feasible(t_len, t_dur):
+                        if (
+                            t_len < length - 0.5
+                            and t_score >= score - 1e-9
+                            and self.feasible(t_len, t_dur)
+                        ):
                             seq, improved = trial, True
                             break
                     if improved:
@@ -559,7 +572,7 @@ class _Planner:
         for c in range(self.n_fixed, len(self.points)):
             added = min(
                 float(self.dist[a, c] + self.dist[c, b] - self.dist[a, b])
-                for a, b in zip(fixed[:-1], fixed[1:], strict=True)
+                for a, b in itertools.pairwise(fixed)
             )
             if not math.isfinite(added):
                 continue
@@ -577,7 +590,9 @@ class _Planner:
         top = sum(sorted(bounds, reverse=True)[: self.max_stops])
         widen = 0.0
         if self.base and deciles:
-            widen = VALUE_PER_DECILE * ((max(deciles) - min(deciles)) - (max(self.base) - min(self.base)))
+            widen = VALUE_PER_DECILE * (
+                (max(deciles) - min(deciles)) - (max(self.base) - min(self.base))
+            )
         return top + widen, len(bounds)
 
 
@@ -687,8 +702,16 @@ def plan_walk(
         keep = np.flatnonzero(det <= max(cap, 0.0))
         cands = [cands[i] for i in keep]
         cxy, crow, det = cxy[keep], crow[:, keep], det[keep]
-        csnaps = net.snap(cxy[:, 0], cxy[:, 1], step_free=step_free, max_m=STOP_SNAP_M) if len(cands) else []
-        ok = [i for i, s in enumerate(csnaps) if s is not None and pieces[net.edge_u[s.edge]] == piece_of[0]]
+        csnaps = (
+            net.snap(cxy[:, 0], cxy[:, 1], step_free=step_free, max_m=STOP_SNAP_M)
+            if len(cands)
+            else []
+        )
+        ok = [
+            i
+            for i, s in enumerate(csnaps)
+            if s is not None and pieces[net.edge_u[s.edge]] == piece_of[0]
+        ]
         cands = [cands[i] for i in ok]
         cand_snaps = [s for s in (csnaps[i] for i in ok) if s is not None]
         cxy, crow, det = cxy[ok], crow[:, ok], det[ok]
@@ -742,15 +765,15 @@ def plan_walk(
     cand_times: list[OpenTimes] = []
     cand_deciles: list[int | None] = []
     codes = facts.lsoa_of(cxy[:, 0], cxy[:, 1]) if len(cands) else np.zeros(0, dtype=object)
-    for i, a in enumerate(cands):
-        ot = OpenTimes(a, start_utc, window_end)
+    for i, cand in enumerate(cands):
+        ot = OpenTimes(cand, start_utc, window_end)
         cand_times.append(ot)
         cand_deciles.append(facts.decile(str(codes[i])))
         if det[i] > slack:
             prior.append((-1.0, i))
             continue
         v = (VALUE_OPEN if ot.ever_open() else 0.0) if ot.known else VALUE_UNKNOWN
-        v *= _weight(a)
+        v *= _weight(cand)
         dcl = cand_deciles[-1]
         if dcl is not None and base_deciles:
             v += VALUE_PER_DECILE * max(0, min(base_deciles) - dcl, dcl - max(base_deciles))
@@ -762,8 +785,16 @@ def plan_walk(
         _Point(p, _asset_of(by_loc, p), s, n, True, None, None)
         for p, s, n in zip(fixed_places, fixed_snaps, fixed_nodes, strict=True)
     ] + [
-        _Point(None, cands[i], cand_snaps[i], cand_nodes[i], False, cand_deciles[i],
-               cand_times[i], _weight(cands[i]))
+        _Point(
+            None,
+            cands[i],
+            cand_snaps[i],
+            cand_nodes[i],
+            False,
+            cand_deciles[i],
+            cand_times[i],
+            _weight(cands[i]),
+        )
         for i in chosen
     ]
     cdist, cpred = (
@@ -778,7 +809,7 @@ def plan_walk(
     planner = _Planner(points, matrix, start_utc, speed_m_min, dwell_min, max_m, max_minutes,
                        max_stops, base_deciles)  # fmt: skip
     seq = planner.solve()
-    length, duration, score, arrive_min = planner.evaluate(seq)
+    length, _duration, score, arrive_min = planner.evaluate(seq)
     upper, reachable = planner.upper_bound()
 
     # 5. the street path, the stops, the profile
@@ -798,9 +829,9 @@ def plan_walk(
             "confirmed timetable): check with the places before the walk."
         )
     attribution = [ATTRIBUTION_OGL, ATTRIBUTION_OSM]
-    for a in located.attribution:
-        if a not in attribution:
-            attribution.append(a)
+    for text in located.attribution:
+        if text not in attribution:
+            attribution.append(text)
     budget = Budget(
         max_m=max_m, max_min=max_minutes, default=default_budget, shortest_m=shortest,
         used_m=length, used_min=(end_time - started.at).total_seconds() / 60,
@@ -852,7 +883,7 @@ def _join_paths(
     passed: list[int] = []
     passed_at: list[float] = []
     length = 0.0
-    for a, b in zip(seq[:-1], seq[1:], strict=True):
+    for a, b in itertools.pairwise(seq):
         if nodes[a] == nodes[b]:
             continue
         leg = net.path(graph, pred[a], nodes[a], nodes[b])
@@ -892,16 +923,20 @@ def _stops(
         kind = "start" if k == 0 else "end" if k == last else "via" if p.fixed else "stop"
         t = start_utc + timedelta(minutes=arrive_min[k])  # earlier dwells included
         asset = p.asset
-        times = p.times or (OpenTimes(asset, t - timedelta(hours=1), t + timedelta(hours=4)) if asset else None)
+        times = p.times or (
+            OpenTimes(asset, t - timedelta(hours=1), t + timedelta(hours=4)) if asset else None
+        )
         is_open = times.is_open(t) if times else None
         open_now = {s.service_id for s in times.open_services(t)} if times else set()
-        services = [
+        services: list[dict[str, Any]] = [
             {"service_id": s.service_id, "name": s.name, "abcd_kind": s.abcd_kind,
              "open": (s.service_id in open_now) if s.schedules else None,
              "description": s.description, "illustrative_times": s.illustrative}
             for s in (asset.services if asset else [])
         ]  # fmt: skip
-        chosen = next((s for s in services if s["open"]), None) or (services[0] if services else None)
+        chosen = next((s for s in services if s["open"]), None) or (
+            services[0] if services else None
+        )
         name = p.place.name if p.place else (asset.name if asset else "Stop")
         if p.place is not None and p.place.kind == "location" and asset is not None:
             name = asset.name

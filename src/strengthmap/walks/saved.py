@@ -125,7 +125,9 @@ def check_plan(plan: Any, *, file: str | None = None) -> dict[str, Any]:
         raise InputError("path coordinates are not numbers", file=file, field="path") from None
     if xy.ndim != 2 or xy.shape[0] < 2 or xy.shape[1] < 2:
         raise InputError("path needs at least two [lon, lat] points", file=file, field="path")
-    if not (np.isfinite(xy).all() and (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()):
+    if not (
+        np.isfinite(xy).all() and (np.abs(xy[:, 0]) <= 180).all() and (np.abs(xy[:, 1]) <= 90).all()
+    ):
         raise InputError("path coordinates are not lon/lat degrees", file=file, field="path")
     if not isinstance(d.get("stops"), list):
         raise InputError("stops must be a list", file=file, field="stops")
@@ -150,7 +152,9 @@ def read_plan(path: str | Path) -> dict[str, Any]:
     return check_plan(doc, file=str(path))
 
 
-def plan_from_gpx(store: Store, path: str | Path, *, imd_release: int | None = None) -> dict[str, Any]:
+def plan_from_gpx(
+    store: Store, path: str | Path, *, imd_release: int | None = None
+) -> dict[str, Any]:
     """A walk as walked (a GPX track, e.g. from a phone) in the plan's shape: its path, its
     way-points as stops, its length, profile and contrast. ``InputError`` if it is not GPX."""
     from strengthmap.routes import profile_route, route_from_gpx
@@ -170,8 +174,18 @@ def plan_from_gpx(store: Store, path: str | Path, *, imd_release: int | None = N
         "length_m": round(length, 1),
         "duration_min": None,
         "path": {"type": "LineString", "coordinates": coords.round(7).tolist()},
-        "stops": [{"name": s.name, "lon": s.lon, "lat": s.lat, "kind": "via", "service_id": None,
-                   "arrive": None, "open": None} for s in route.stops],  # fmt: skip
+        "stops": [
+            {
+                "name": s.name,
+                "lon": s.lon,
+                "lat": s.lat,
+                "kind": "via",
+                "service_id": None,
+                "arrive": None,
+                "open": None,
+            }
+            for s in route.stops
+        ],
         "profile": profile,
         "contrast": contrast_of(facts, coords).to_dict(),
         "network": None,
@@ -283,7 +297,9 @@ def add_note(
                         _aware(note.created_at) or datetime.now(UTC), note.author)  # fmt: skip
 
 
-def retire_walk(store: Store, walk_id: str, *, actor: str = "cli", actor_role: str | None = "editor") -> None:
+def retire_walk(
+    store: Store, walk_id: str, *, actor: str = "cli", actor_role: str | None = "editor"
+) -> None:
     """Retire a walk (kept, no longer listed)."""
     if not sees_private(actor_role):
         raise Forbidden("only editors can retire a walk")
@@ -335,7 +351,9 @@ def list_walks(
     with store.session() as session:
         stmt = select(W).where(W.retired_at.is_(None))
         if area_code:
-            stmt = stmt.where(W.id.in_(select(A.walk_id).where(A.area_code == area_code.strip().upper())))
+            stmt = stmt.where(
+                W.id.in_(select(A.walk_id).where(A.area_code == area_code.strip().upper()))
+            )
         rows = list(session.scalars(stmt.order_by(W.starts_at.desc(), W.created_at.desc(), W.id)))
         ids = [r.id for r in rows]
         areas: dict[str, list[str]] = {}
@@ -344,7 +362,9 @@ def list_walks(
             for wid, code in session.execute(select(A.walk_id, A.area_code).where(A.walk_id.in_(ids))
                                              .order_by(A.first_m, A.area_code)):  # fmt: skip
                 areas.setdefault(wid, []).append(code)
-            for n in session.scalars(select(N).where(N.walk_id.in_(ids)).order_by(N.created_at, N.id)):
+            for n in session.scalars(
+                select(N).where(N.walk_id.in_(ids)).order_by(N.created_at, N.id)
+            ):
                 notes.setdefault(n.walk_id, []).append(n)
         return [_view(r, areas.get(r.id, []), notes.get(r.id, []), viewer_role, with_plan=False)
                 for r in rows]  # fmt: skip

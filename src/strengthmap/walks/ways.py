@@ -134,9 +134,7 @@ def parse_hstore(text: str | None) -> dict[str, str]:
     """
     if not text:
         return {}
-    return {
-        k.replace('\\"', '"'): v.replace('\\"', '"') for k, v in _HSTORE.findall(str(text))
-    }
+    return {k.replace('\\"', '"'): v.replace('\\"', '"') for k, v in _HSTORE.findall(str(text))}
 
 
 @dataclass
@@ -258,7 +256,9 @@ def _read_geojson(path: Path, sha: str) -> Ways:
                 skipped["fewer than 2 points"] = skipped.get("fewer than 2 points", 0) + 1
                 continue
             xy = xy[:, :2]
-            bad = ~(np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90))
+            bad = ~(
+                np.isfinite(xy).all(axis=1) & (np.abs(xy[:, 0]) <= 180) & (np.abs(xy[:, 1]) <= 90)
+            )
             if bad.any():
                 raise InputError(
                     f"feature {i} (osm_id {props.get('osm_id')}): point {int(np.argmax(bad)) + 1} "
@@ -298,12 +298,14 @@ def _read_osm(path: Path, sha: str, fmt: str) -> Ways:
     try:
         processor = osmium.FileProcessor(str(path)).with_locations()
         for obj in processor:
-            if not obj.is_way() or "highway" not in obj.tags:
+            if not isinstance(obj, osmium.osm.Way) or "highway" not in obj.tags:
                 continue
             xy: list[tuple[float, float]] = []
             for n in obj.nodes:
                 if not n.location.valid():
-                    skipped["node without a location"] = skipped.get("node without a location", 0) + 1
+                    skipped["node without a location"] = (
+                        skipped.get("node without a location", 0) + 1
+                    )
                     continue
                 xy.append((n.location.lon, n.location.lat))
             if len(xy) < 2:
