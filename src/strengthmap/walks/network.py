@@ -137,6 +137,16 @@ class RoutingGraph:
     n_base: int
     snaps: list[Snap]  # virtual node n_base + i is snaps[i]
     node_of_snap: list[int]  # the graph node of each snap given (a base node when at an end)
+    _keys: NDArray[np.int64] | None = None
+
+    @property
+    def keys(self) -> NDArray[np.int64]:
+        """``row * n + col`` of every CSR entry, ascending: one ``searchsorted`` finds many."""
+        if self._keys is None:
+            n = int(self.csr.shape[0])
+            rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(self.csr.indptr))
+            self._keys = rows * n + self.csr.indices.astype(np.int64)
+        return self._keys
 
 
 class WalkNetwork:
@@ -171,6 +181,7 @@ class WalkNetwork:
             None
         )
         self._components: dict[bool, NDArray[np.int32]] = {}
+        self._base_graph: dict[bool, RoutingGraph] = {}
 
     # --- sizes ------------------------------------------------------------------------------
 
@@ -248,7 +259,9 @@ class WalkNetwork:
         base, base_edge = self.csr(step_free)
         n = self.n_nodes
         if not snaps:
-            return RoutingGraph(base, base_edge, n, [], [])
+            if step_free not in self._base_graph:
+                self._base_graph[step_free] = RoutingGraph(base, base_edge, n, [], [])
+            return self._base_graph[step_free]
         virtual: list[Snap] = []
         node_of_snap: list[int] = []
         seen: dict[tuple[int, float], int] = {}
@@ -337,21 +350,30 @@ class WalkNetwork:
 
     def path_of_nodes(self, graph: RoutingGraph, seq: Sequence[int]) -> Path:
         """Vertices of the path through graph nodes ``seq`` (consecutive nodes are adjacent)."""
-        pieces: list[NDArray[np.float64]] = [self._node_xy(graph, seq[0])[None, :]]
-        edges: list[int] = []
-        length = 0.0
-        at = [0.0]
-        for a, b in itertools.pairwise(seq):
-            edge, d = _entry(graph, a, b)
-            length += d
-            at.append(length)
-            edges.append(edge)
-            pieces.append(self._piece(graph, edge, a, b)[1:])
+        nodes = np.asarray(seq, dtype=np.int64)
+        a, b = nodes[:-1], nodes[1:]
+        n = int(graph.csr.shape[0])
+        k = np.searchsorted(graph.keys, a * n + b)
+        if len(k) and (k.max() >= len(graph.keys) or (graph.keys[k] != a * n + b).any()):
+            raise InputError("the nodes of the path are not adjacent")  # pragma: no cover
+        edges = graph.edge_of[k]
+        lengths = np.asarray(graph.csr.data[k], dtype=float)
+        at = np.concatenate([[0.0], np.cumsum(lengths)])
+        pieces: list[NDArray[np.float64]] = [self._node_xy(graph, int(nodes[0]))[None, :]]
+        nb = graph.n_base
+        for i in range(len(a)):
+            ai, bi, e = int(a[i]), int(b[i]), int(edges[i])
+            if ai < nb and bi < nb:
+                xy = self.vertex_lonlat[self.edge_v0[e] : self.edge_v1[e] + 1]
+                pieces.append(xy[1:] if ai == self.edge_u[e] else xy[::-1][1:])
+            else:
+                pieces.append(self._piece(graph, e, ai, bi)[1:])
         coords = np.vstack(pieces)
         keep = np.ones(len(coords), dtype=bool)
         keep[1:] = np.any(coords[1:] != coords[:-1], axis=1)
-        base = [k for k, x in enumerate(seq) if x < graph.n_base]
-        return Path(coords[keep], length, edges, [int(seq[k]) for k in base], [at[k] for k in base])
+        base = np.flatnonzero(nodes < nb)
+        return Path(coords[keep], float(at[-1]), [int(e) for e in edges],
+                    [int(x) for x in nodes[base]], [float(x) for x in at[base]])  # fmt: skip
 
     def _node_xy(self, graph: RoutingGraph, node: int) -> NDArray[np.float64]:
         if node < graph.n_base:
@@ -437,17 +459,23 @@ class WalkNetwork:
         order = np.lexsort((si, dist, pi))
         first = np.ones(len(order), dtype=bool)
         first[1:] = pi[order][1:] != pi[order][:-1]
-        for k in order[first]:
-            i = int(pi[k])
-            edge, start = int(seg_info[si[k], 0]), int(seg_info[si[k], 1])
-            flon, flat = inv.transform(float(foot[k, 0]), float(foot[k, 1]))
-            _, _, dm = GEOD.inv(float(lons[i]), float(lats[i]), flon, flat)
-            if dm > max_m:
-                continue
-            seg_len = float(self.vertex_cum_m[start + 1] - self.vertex_cum_m[start])
-            offset = float(self.vertex_cum_m[start] - self.vertex_cum_m[self.edge_v0[edge]])
-            offset += float(t[k]) * seg_len
-            out[i] = Snap(edge, offset, float(flon), float(flat), float(dm))
+        best = order[first]
+        if not len(best):
+            return out
+        edge = seg_info[si[best], 0]
+        start = seg_info[si[best], 1]
+        flon, flat = inv.transform(foot[best, 0], foot[best, 1])
+        flon, flat = np.atleast_1d(flon), np.atleast_1d(flat)
+        pt = pi[best]
+        _, _, dm = GEOD.inv(lons[pt], lats[pt], flon, flat)
+        dm = np.atleast_1d(dm)
+        seg_len = self.vertex_cum_m[start + 1] - self.vertex_cum_m[start]
+        offset = (
+            self.vertex_cum_m[start] - self.vertex_cum_m[self.edge_v0[edge]] + t[best] * seg_len
+        )
+        for j in np.flatnonzero(dm <= max_m):
+            out[int(pt[j])] = Snap(int(edge[j]), float(offset[j]), float(flon[j]), float(flat[j]),
+                                   float(dm[j]))  # fmt: skip
         return out
 
     def distance_to_network_m(self, lon: float, lat: float) -> float:
@@ -486,14 +514,6 @@ def _to_csr(
     indptr = np.searchsorted(rows, np.arange(n + 1)).astype(np.int64)
     csr = csr_array((data, cols.astype(np.int32), indptr), shape=(n, n))
     return csr, eid
-
-
-def _entry(graph: RoutingGraph, a: int, b: int) -> tuple[int, float]:
-    lo, hi = int(graph.csr.indptr[a]), int(graph.csr.indptr[a + 1])
-    k = lo + int(np.searchsorted(graph.csr.indices[lo:hi], b))
-    if k >= hi or graph.csr.indices[k] != b:
-        raise InputError(f"nodes {a} and {b} are not adjacent")  # pragma: no cover - internal
-    return int(graph.edge_of[k]), float(graph.csr.data[k])
 
 
 def _keys(coords: NDArray[np.float64]) -> NDArray[np.uint64]:

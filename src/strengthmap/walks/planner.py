@@ -15,8 +15,8 @@ far the result is from the budget and from an upper bound on the value (``docs/m
    find the shortest walk through them in order (Dijkstra, ``scipy.sparse.csgraph``). If that is
    already over the budget, the budget is too short: ``InputError`` with both lengths.
 2. Candidates: the directory's located assets whose straight-line detour (a lower bound of the
-   street detour) fits the slack, joined to the network within 150 m; the 40 with the best value
-   per metre of straight-line detour are kept, and street distances are computed between all of
+   street detour) fits the slack, joined to the network within 150 m; those with the best value
+   per metre of straight-line detour are kept (four per stop allowed, at least 12, at most 40), and street distances are computed between all of
    them and the fixed places (one Dijkstra per point, cut off at the budget).
 3. Value of a stop: 1 when a service there is in session on arrival (directory "open at"), 0.25
    when the asset has no opening times (open: null), 0 when closed (never chosen); plus 0.25 per
@@ -68,7 +68,8 @@ DEFAULT_MAX_STOPS = 5
 #: Without a budget, a walk may be this much longer than the shortest: 25% or 1 km, the more.
 DEFAULT_SLACK_FRACTION = 0.25
 DEFAULT_SLACK_M = 1000.0
-MAX_CANDIDATES = 30
+#: Candidate stops given street distances: four per stop allowed, at least 12, at most 40.
+MIN_CANDIDATES, CANDIDATES_PER_STOP, MAX_CANDIDATES = 12, 4, 40
 #: Consecutive places on a walk with a stop between them are at least this far apart (street
 #: metres), so a walk moves on rather than stopping at every door of one block.
 MIN_SPACING_M = 100.0
@@ -753,7 +754,7 @@ def plan_walk(
             field="via" if loop else "to",
         )
 
-    # candidates by value per metre of straight-line detour; keep the best MAX_CANDIDATES
+    # candidates by value per metre of straight-line detour; keep the best few
     horizon_min = (max_minutes if max_minutes is not None else
                    (max_m or shortest) / speed_m_min + max_stops * dwell_min) + 60  # fmt: skip
     window_end = start_utc + timedelta(minutes=horizon_min)
@@ -778,7 +779,8 @@ def plan_walk(
         if dcl is not None and base_deciles:
             v += VALUE_PER_DECILE * max(0, min(base_deciles) - dcl, dcl - max(base_deciles))
         prior.append((v / (det[i] + dwell_min * speed_m_min + 1.0), i))
-    chosen = sorted((i for r, i in sorted(prior, reverse=True)[:MAX_CANDIDATES] if r > 0))
+    n_cand = min(max(CANDIDATES_PER_STOP * max_stops, MIN_CANDIDATES), MAX_CANDIDATES)
+    chosen = sorted(i for r, i in sorted(prior, reverse=True)[:n_cand] if r > 0)
 
     # 4. street distances between every point, then the heuristic
     points = [
