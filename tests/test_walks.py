@@ -3,6 +3,7 @@ networkx, joining points, the planner, exports, the briefing, saved walks and th
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -445,6 +446,10 @@ def test_plan_visits_what_is_open_and_follows_the_streets(
     hall = next(s for s in d["stops"] if s["name"] == "Open Hall")
     assert hall["open"] is True and hall["service_id"] and hall["kind"] == "stop"
     assert set(hall) >= {"name", "service_id", "lon", "lat", "arrive", "open"}
+    # a stop is at least 100 m (street) from the places either side of it
+    for a, b in itertools.pairwise(d["stops"]):
+        if "stop" in (a["kind"], b["kind"]):
+            assert b["distance_m"] - a["distance_m"] >= 100 - 0.1
     # arrival = start + street metres / 4.5 km/h (+ 15 min at each stop before)
     before = [s for s in d["stops"] if s["kind"] == "stop" and s["distance_m"] < hall["distance_m"]]
     minutes = hall["distance_m"] / (4500 / 60) + 15 * len(before)

@@ -475,6 +475,14 @@ class _Planner:
                 t += self.dwell
         return length, t, score + self.contrast_bonus(seq), arrive
 
+    def spaced(self, seq: Sequence[int]) -> bool:
+        """Every stop at least ``MIN_SPACING_M`` (street) from the places either side of it."""
+        return all(
+            self.dist[a, b] >= MIN_SPACING_M
+            for a, b in itertools.pairwise(seq)
+            if not (self.points[a].fixed and self.points[b].fixed)
+        )
+
     def feasible(self, length: float, duration: float) -> bool:
         if self.max_m is not None and length > self.max_m + 1e-6:
             return False
@@ -527,6 +535,7 @@ class _Planner:
                             t_len < length - 0.5
                             and t_score >= score - 1e-9
                             and self.feasible(t_len, t_dur)
+                            and self.spaced(trial)
                         ):
                             seq, improved = trial, True
                             break
@@ -547,7 +556,7 @@ class _Planner:
                 if p.fixed or self.value(p, arrive[k]) > 0.0:
                     continue
                 trial = seq[:k] + seq[k + 1 :]
-                if self.evaluate(trial)[2] >= score - 1e-9:
+                if self.evaluate(trial)[2] >= score - 1e-9 and self.spaced(trial):
                     seq, changed = trial, True
                     break
         return seq
