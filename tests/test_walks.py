@@ -498,6 +498,17 @@ def test_plan_with_no_budget_room_takes_the_shortest(planned_store: Store) -> No
     assert nothing.length_m == pytest.approx(shortest, abs=0.1)
 
 
+def test_time_budget_counts_the_stops(planned_store: Store) -> None:
+    plan = plan_walk(planned_store, f"{col(0)},{row(0)}", f"{col(3)},{row(2)}", at=WED,
+                     max_minutes=25, dwell_min=12)  # fmt: skip
+    d = plan.to_dict()
+    assert d["duration_min"] <= 25 + 1e-6
+    walking = d["length_m"] / (4500 / 60)
+    stops = [s for s in d["stops"] if s["kind"] == "stop"]
+    assert d["duration_min"] == pytest.approx(walking + 12 * len(stops), abs=0.05)
+    assert d["budget"]["max_min"] == 25 and d["budget"]["slack_min"] >= 0
+
+
 def test_plan_loop_and_vias(planned_store: Store) -> None:
     plan = plan_walk(planned_store, f"{col(0)},{row(0)}", via=[f"Top@{col(2)},{row(2)}"], loop=True,
                      at=WED, max_stops=0)  # fmt: skip
@@ -505,6 +516,8 @@ def test_plan_loop_and_vias(planned_store: Store) -> None:
     assert kinds == ["start", "via", "end"] and plan.stops[1].name == "Top"
     assert plan.path[0] == pytest.approx(plan.path[-1])
     assert plan.length_m == pytest.approx(2 * (2 * 99.2 + 2 * 100.1), rel=0.02)
+    with pytest.raises(InputError, match="goes nowhere"):
+        plan_walk(planned_store, f"{col(0)},{row(0)}", loop=True, at=WED, max_km=0.05)
     with pytest.raises(InputError, match="--to or --loop"):
         plan_walk(planned_store, f"{col(0)},{row(0)}", f"{col(1)},{row(0)}", loop=True)
     with pytest.raises(InputError, match="--loop"):

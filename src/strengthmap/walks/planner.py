@@ -683,50 +683,18 @@ def plan_walk(
     fixed_loc = {p.location_id for p in fixed_places if p.location_id}
     by_loc = {a.location_id: a for a in located.items}
     start_utc = started.at.astimezone(UTC)
-    cands = [
-        a for a in located.items
-        if a.location_id not in fixed_loc and (kinds_set is None or a.abcd_kind in kinds_set
-                                               or any(s.abcd_kind in kinds_set for s in a.services))
-    ] if max_stops > 0 else []  # fmt: skip
-    fx = np.array([[p.lon, p.lat] for p in fixed_places])
-    if cands:
-        cxy = np.array([[a.lon, a.lat] for a in cands])
-        # straight lines to every fixed place: (n_fixed, n_cands) metres
-        crow = np.vstack([
-            np.atleast_1d(GEOD.inv(np.full(len(cands), x), np.full(len(cands), y),
-                                   cxy[:, 0], cxy[:, 1])[2]) for x, y in fx
-        ])  # fmt: skip
-    else:
-        crow = np.zeros((len(fixed_places), 0))
-        cxy = np.zeros((0, 2))
-    # a generous first cut before joining them to the network (the budget is not known yet)
+    cands = (
+        [a for a in located.items if a.location_id not in fixed_loc and _kind_ok(a, kinds_set)]
+        if max_stops > 0
+        else []
+    )
     reach = max_km * 1000 if max_km is not None else None
     if max_minutes is not None:
         by_time = max_minutes * speed_kmh * 1000 / 60
         reach = by_time if reach is None else min(reach, by_time)
-    if cands:
-        legs_crow = np.array([float(GEOD.inv(*fx[i], *fx[i + 1])[2]) for i in range(len(fx) - 1)])
-        det = (crow[:-1] + crow[1:] - legs_crow[:, None]).min(axis=0)
-        cap = (reach - legs_crow.sum()) if reach is not None else max(
-            DEFAULT_SLACK_FRACTION * legs_crow.sum() * 2, DEFAULT_SLACK_M * 2)  # fmt: skip
-        keep = np.flatnonzero(det <= max(cap, 0.0))
-        cands = [cands[i] for i in keep]
-        cxy, crow, det = cxy[keep], crow[:, keep], det[keep]
-        csnaps = (
-            net.snap(cxy[:, 0], cxy[:, 1], step_free=step_free, max_m=STOP_SNAP_M)
-            if len(cands)
-            else []
-        )
-        ok = [
-            i
-            for i, s in enumerate(csnaps)
-            if s is not None and pieces[net.edge_u[s.edge]] == piece_of[0]
-        ]
-        cands = [cands[i] for i in ok]
-        cand_snaps = [s for s in (csnaps[i] for i in ok) if s is not None]
-        cxy, crow, det = cxy[ok], crow[:, ok], det[ok]
-    else:
-        cand_snaps, det = [], np.zeros(0)
+    cands, cand_snaps, cxy, det = _candidates(
+        net, cands, fixed_places, reach, step_free, int(piece_of[0]), pieces
+    )
 
     graph = net.graph([*fixed_snaps, *cand_snaps], step_free=step_free)
     fixed_nodes = graph.node_of_snap[: len(fixed_snaps)]
@@ -757,17 +725,15 @@ def plan_walk(
             field="max_minutes",
         )
     if shortest < 1.0 and not cands and not vias:
-        raise InputError(
-            "the start and the end are the same place and there is nothing to visit: give "
-            "--via places (or a budget with open assets within reach)",
-            field="via" if loop else "to",
-        )
+        raise InputError(_NOWHERE, field="via" if loop else "to")
 
     # candidates by value per metre of straight-line detour; keep the best few
     horizon_min = (max_minutes if max_minutes is not None else
                    (max_m or shortest) / speed_m_min + max_stops * dwell_min) + 60  # fmt: skip
     window_end = start_utc + timedelta(minutes=horizon_min)
-    slack = (max_m - shortest) if max_m is not None else np.inf
+    cap_m = min(c for c in (max_m, max_minutes * speed_m_min if max_minutes else None, np.inf)
+                if c is not None)  # fmt: skip
+    slack = cap_m - shortest
     prior: list[tuple[float, int]] = []
     base_path = _join_paths(net, graph, fpred, list(range(len(fixed_nodes))), fixed_nodes)
     base_contrast = contrast_of(facts, base_path.coords)
@@ -809,7 +775,7 @@ def plan_walk(
         for i in chosen
     ]
     cdist, cpred = (
-        net.dijkstra(graph, [p.node for p in points[len(fixed_nodes):]], limit=max_m or np.inf)
+        net.dijkstra(graph, [p.node for p in points[len(fixed_nodes):]], limit=cap_m)
         if chosen else (np.zeros((0, graph.csr.shape[0])), np.zeros((0, graph.csr.shape[0]), dtype=np.int32))
     )  # fmt: skip
     all_dist = np.vstack([fdist, cdist])
@@ -822,6 +788,8 @@ def plan_walk(
     seq = planner.solve()
     length, _duration, score, arrive_min = planner.evaluate(seq)
     upper, reachable = planner.upper_bound()
+    if length < 1.0:
+        raise InputError(_NOWHERE, field="via" if loop else "to")
 
     # 5. the street path, the stops, the profile
     path = _join_paths(net, graph, all_pred, seq, nodes)
@@ -869,6 +837,54 @@ def plan_walk(
         network_source=_network_name(net),
         edges=list(path.edges),
     )
+
+
+_NOWHERE = (
+    "the walk goes nowhere: the start and the end are the same place and no via place or open "
+    "asset fits the budget; give --via places or a larger budget"
+)
+
+
+def _kind_ok(asset: Asset, kinds: set[str] | None) -> bool:
+    return (
+        kinds is None
+        or asset.abcd_kind in kinds
+        or any(s.abcd_kind in kinds for s in asset.services)
+    )
+
+
+def _candidates(
+    net: WalkNetwork,
+    cands: list[Asset],
+    fixed_places: list[Place],
+    reach_m: float | None,
+    step_free: bool,
+    piece: int,
+    pieces: NDArray[np.int32],
+) -> tuple[list[Asset], list[Snap], NDArray[np.float64], NDArray[np.float64]]:
+    """The assets whose straight-line detour from the nearest leg of the fixed walk could fit
+    (a straight line is never longer than the street), joined to the network within
+    ``STOP_SNAP_M`` on the fixed walk's piece: (assets, snaps, lon/lat, detour lower bound)."""
+    if not cands:
+        return [], [], np.zeros((0, 2)), np.zeros(0)
+    fx = np.array([[p.lon, p.lat] for p in fixed_places])
+    cxy = np.array([[a.lon, a.lat] for a in cands])
+    n = len(cands)
+    crow = np.vstack([np.atleast_1d(GEOD.inv(np.full(n, x), np.full(n, y), cxy[:, 0], cxy[:, 1])[2])
+                      for x, y in fx])  # fmt: skip
+    legs = np.array([float(GEOD.inv(*fx[i], *fx[i + 1])[2]) for i in range(len(fx) - 1)])
+    det = (crow[:-1] + crow[1:] - legs[:, None]).min(axis=0)
+    # the budget is not known before the street distances: a generous first cut
+    cap = (reach_m - legs.sum()) if reach_m is not None else max(
+        DEFAULT_SLACK_FRACTION * legs.sum() * 2, DEFAULT_SLACK_M * 2)  # fmt: skip
+    keep = np.flatnonzero(det <= max(cap, 0.0))
+    if not len(keep):
+        return [], [], np.zeros((0, 2)), np.zeros(0)
+    snaps = net.snap(cxy[keep, 0], cxy[keep, 1], step_free=step_free, max_m=STOP_SNAP_M)
+    ok = [k for k, s in zip(keep, snaps, strict=True)
+          if s is not None and int(pieces[net.edge_u[s.edge]]) == piece]  # fmt: skip
+    joined = [s for s in snaps if s is not None and int(pieces[net.edge_u[s.edge]]) == piece]
+    return [cands[k] for k in ok], joined, cxy[ok], det[ok]
 
 
 def _weight(asset: Asset) -> float:

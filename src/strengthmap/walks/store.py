@@ -75,6 +75,13 @@ def default_streets_file(data_dir: Path | str | None) -> Path | None:
     return None
 
 
+def load_from_data_dir(store: Store, data_dir: Path | str | None) -> NetworkLoad | None:
+    """``load_walk_network`` on the data directory's streets file (``None`` when it has none):
+    the step ``data load`` runs after the other files."""
+    path = default_streets_file(data_dir)
+    return None if path is None else load_walk_network(store, path)
+
+
 def load_walk_network(store: Store, path: str | Path, *, force: bool = False) -> NetworkLoad:
     """Build the walking network from an OSM extract and keep it in the store (one transaction).
 
@@ -213,6 +220,7 @@ __all__ = [
     "NetworkLoad",
     "current_network",
     "default_streets_file",
+    "load_from_data_dir",
     "load_walk_network",
     "network_info",
 ]
