@@ -150,6 +150,7 @@ def _ways_of(net: WalkNetwork, edges: list[int]) -> set[str]:
         ({"highway": "trunk", "sidewalk": "both"}, True, False),
         ({"highway": "trunk_link", "sidewalk:left": "yes"}, True, False),
         ({"highway": "trunk", "sidewalk": "separate"}, False, False),
+        ({"highway": "trunk", "footway": "both"}, True, False),
         ({"highway": "trunk", "foot": "designated"}, True, False),
         ({"highway": "construction"}, False, False),
         ({"highway": "proposed"}, False, False),

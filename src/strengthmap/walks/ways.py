@@ -21,7 +21,8 @@ https://wiki.openstreetmap.org/wiki/OSM_tags_for_routing/Access_restrictions#Uni
   or ``permissive``.
 * ``highway=motorway`` / ``motorway_link``: never walkable.
 * ``highway=trunk`` / ``trunk_link``: walkable only with a sidewalk on the carriageway
-  (``sidewalk=both|left|right|yes`` or a ``sidewalk:left|right|both=yes``) or an explicit
+  (``sidewalk=both|left|right|yes``, a ``sidewalk:left|right|both=yes`` or the older
+  ``footway=both|left|right``) or an explicit
   ``foot=yes|designated|permissive``; ``sidewalk=separate`` means the footway is its own way.
 * ``highway=steps``: walkable, marked as steps so a step-free walk avoids them.
 * ``construction``, ``proposed``, ``abandoned``, ``razed``, ``raceway``, ``bus_guideway``,
@@ -117,8 +118,11 @@ def foot_rule(tags: Mapping[str, str | None]) -> FootRule:
 
 
 def has_sidewalk(tags: Mapping[str, str | None]) -> bool:
-    """A sidewalk mapped on the carriageway itself (not ``separate``, not ``no``)."""
+    """A sidewalk mapped on the carriageway itself (not ``separate``, not ``no``); the older
+    ``footway=both|left|right`` on a road says the same."""
     if (tags.get("sidewalk") or "").lower() in SIDEWALK_YES:
+        return True
+    if (tags.get("footway") or "").lower() in {"both", "left", "right"}:
         return True
     return any(
         (tags.get(k) or "").lower() in {"yes", "designated"}
