@@ -162,3 +162,19 @@ def test_step_free_station_walk_has_no_steps(
                      **station_walk_args)  # type: ignore[arg-type]  # fmt: skip
     assert plan.safety.steps == []
     assert plan.contrast.decile_min == 1
+
+
+def test_the_data_directory_streets_file_loads_into_the_store(store: Store, data_dir: Path) -> None:
+    from strengthmap.walks import current_network
+    from strengthmap.walks.store import load_from_data_dir
+
+    first = load_from_data_dir(store, data_dir)
+    assert first is not None and first.name == "leeds_osm_ways_2022_6km.geojson.gz"
+    r = first.report
+    assert (r.ways_read, r.nodes, r.edges) == (37_938, 55_597, 72_293)
+    assert r.components_dropped == 323
+    again = load_from_data_dir(store, data_dir)
+    assert again is not None and again.skipped_unchanged
+    net = current_network(store)
+    assert net.n_nodes == r.nodes and net.report.sha256 == r.sha256
+    assert load_from_data_dir(store, data_dir / "no-such-folder") is None
