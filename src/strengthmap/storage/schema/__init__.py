@@ -52,6 +52,7 @@ from strengthmap.storage.schema.geo import (
     PopulationEstimate,
     Postcode,
 )
+from strengthmap.storage.schema.walks import Walk, WalkArea, WalkNetwork, WalkNote
 
 metadata = Base.metadata
 
@@ -100,6 +101,10 @@ __all__ = [
     "Tie",
     "UserAccount",
     "UserSession",
+    "Walk",
+    "WalkArea",
+    "WalkNetwork",
+    "WalkNote",
     "metadata",
     "new_uuid",
     "utcnow",
