@@ -85,7 +85,9 @@ def test_room_without_hours_is_bookable_8_to_22_every_day(store: Store) -> None:
 
 def test_room_hours_from_rrule_and_opening_hours(store: Store) -> None:
     loc = add_location(store)
-    fortnightly = make_room(store, loc, name="Studio", hours=["FREQ=WEEKLY;INTERVAL=2;BYDAY=MO 18:00-21:00"])
+    fortnightly = make_room(
+        store, loc, name="Studio", hours=["FREQ=WEEKLY;INTERVAL=2;BYDAY=MO 18:00-21:00"]
+    )
     osm = make_room(store, loc, name="Lounge", hours=["Mo-Fr 09:00-17:00; Sa 10:00-12:00"])
     a = free_slots(store, osm.id, "2026-12-04", "2026-12-07", now=NOW)
     assert [(s.start.isoformat(), s.end.isoformat()) for s in a.free] == [
@@ -109,7 +111,9 @@ def test_room_hours_from_rrule_and_opening_hours(store: Store) -> None:
         ({"closed": [Closure(date(2027, 1, 2), date(2027, 1, 1))]}, "closed"),
     ],
 )
-def test_bad_room_names_the_field_and_writes_nothing(store: Store, kw: dict[str, object], field: str) -> None:
+def test_bad_room_names_the_field_and_writes_nothing(
+    store: Store, kw: dict[str, object], field: str
+) -> None:
     loc = add_location(store)
     before = counts(store)
     with pytest.raises(InputError) as err:
@@ -127,7 +131,10 @@ def test_location_facilities_for_the_oruk_feed(store: Store) -> None:
     loc = add_location(store)
     make_room(store, loc, name="Hall", facilities=["hearing_loop", "kitchen", "step_free"])
     f = location_facilities(store, loc).to_dict()
-    assert [a["description"] for a in f["accessibility"]] == ["Hearing loop in the Hall", "Step-free access in the Hall"]
+    assert [a["description"] for a in f["accessibility"]] == [
+        "Hearing loop in the Hall",
+        "Step-free access in the Hall",
+    ]
     assert all(a["location_id"] == loc and len(a["id"]) == 36 for a in f["accessibility"])
     assert [x["facility"] for x in f["facilities"]] == ["kitchen"]
     # stable ids across calls (the feed must not churn)
@@ -145,7 +152,9 @@ def test_quote_lines_and_concessions(store: Store) -> None:
     r = request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T13:00", category="charity",
                                    postcode=RICH_PC, extras=["kitchen"]), now=NOW)  # fmt: skip
     q = r.quote
-    assert [(x["item"], x["list_pence"], x["concession_pence"], x["charge_pence"]) for x in q["lines"]] == [
+    assert [
+        (x["item"], x["list_pence"], x["concession_pence"], x["charge_pence"]) for x in q["lines"]
+    ] == [
         ("hire", 3600, 0, 3600),
         ("extra:kitchen", 1000, 0, 1000),
     ]
@@ -201,7 +210,11 @@ def test_category_without_a_rate_is_refused(store: Store, tmp_path: Path) -> Non
                     "rate,,charity,10,,,,,,,,\n")  # fmt: skip
     load_rate_card(store, room.id, only)
     with pytest.raises(InputError) as err:
-        request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T11:00", category="commercial"), now=NOW)
+        request_booking(
+            store,
+            req(room.id, "2026-12-01T10:00", "2026-12-01T11:00", category="commercial"),
+            now=NOW,
+        )
     assert err.value.field == "category"
 
 
@@ -210,7 +223,12 @@ def test_category_without_a_rate_is_refused(store: Store, tmp_path: Path) -> Non
 
 def test_request_confirm_and_list(store: Store) -> None:
     room = make_room(store)
-    r = request_booking(store, req(room.id, "2027-06-01T10:00", "2027-06-01T12:00"), now=NOW, hold=timedelta(hours=48))
+    r = request_booking(
+        store,
+        req(room.id, "2027-06-01T10:00", "2027-06-01T12:00"),
+        now=NOW,
+        hold=timedelta(hours=48),
+    )
     d = r.to_dict()
     assert d["status"] == "pending" and set(d["quote"]) >= {"lines", "total_pence"}
     assert d["hold_until"] == "2026-11-03T09:00:00+00:00" and d["hirer_token"]
@@ -235,7 +253,9 @@ def test_clash_names_the_booking_and_buffers_count(store: Store) -> None:
     a = request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00"), now=NOW)
     before = counts(store)
     with pytest.raises(BookingConflict) as err:  # starts in a's clean-up and its own set-up
-        request_booking(store, req(room.id, "2026-12-01T12:15", "2026-12-01T13:00", hirer_name="Bo"), now=NOW)
+        request_booking(
+            store, req(room.id, "2026-12-01T12:15", "2026-12-01T13:00", hirer_name="Bo"), now=NOW
+        )
     body = err.value.to_dict()
     assert body["error"] == "conflict" and err.value.exit_code == 5 and err.value.http_status == 409
     assert body["clashes"][0]["booking_id"] == a.id
@@ -266,15 +286,31 @@ BAD = [
     ({"start": "2026-12-01T10:00", "end": "2026-12-01T11:00", "postcode": "NOWHERE"}, "postcode"),
     ({"start": "tuesday", "end": "2026-12-01T11:00"}, "start"),
     ({"start": "2026-12-01T10:00", "end": "2026-12-01T11:00", "repeat": "FREQ=WEEKLY"}, "repeat"),
-    ({"start": "2026-12-01T10:00", "end": "2026-12-01T11:00", "repeat": "FREQ=WEEKLY;UNTIL=20290101"}, "repeat"),
-    ({"start": "2026-12-01T10:00", "end": "2026-12-01T11:00", "repeat": "FREQ=NEVER;COUNT=2"}, "repeat"),
+    (
+        {
+            "start": "2026-12-01T10:00",
+            "end": "2026-12-01T11:00",
+            "repeat": "FREQ=WEEKLY;UNTIL=20290101",
+        },
+        "repeat",
+    ),
+    (
+        {"start": "2026-12-01T10:00", "end": "2026-12-01T11:00", "repeat": "FREQ=NEVER;COUNT=2"},
+        "repeat",
+    ),
     ({"start": "2026-12-01T10:00", "end": "2026-12-01T11:00", "extras": ["jacuzzi"]}, "extras"),
 ]
 
 
 @pytest.mark.parametrize(("kw", "field"), BAD)
-def test_bad_requests_name_the_field_and_write_nothing(store: Store, kw: dict[str, object], field: str) -> None:
-    room = make_room(store, max_minutes=12 * 60, closed=[Closure(date(2026, 12, 25), date(2026, 12, 26), "Christmas")])
+def test_bad_requests_name_the_field_and_write_nothing(
+    store: Store, kw: dict[str, object], field: str
+) -> None:
+    room = make_room(
+        store,
+        max_minutes=12 * 60,
+        closed=[Closure(date(2026, 12, 25), date(2026, 12, 26), "Christmas")],
+    )
     before = counts(store)
     kw = dict(kw)
     start, end = str(kw.pop("start")), str(kw.pop("end"))
@@ -322,15 +358,21 @@ def test_fall_back_time_asks_which(store: Store) -> None:
     assert err.value.field == "start" and "happens twice" in err.value.message
     assert "+01:00" in err.value.message and "+00:00" in err.value.message
     assert counts(store) == before
-    first = request_booking(store, req(room.id, "2027-10-31T01:00", "2027-10-31T01:30", ambiguous="earlier"), now=NOW)
-    second = request_booking(store, req(room.id, "2027-10-31T01:00+00:00", "2027-10-31T01:30+00:00"), now=NOW)
+    first = request_booking(
+        store, req(room.id, "2027-10-31T01:00", "2027-10-31T01:30", ambiguous="earlier"), now=NOW
+    )
+    second = request_booking(
+        store, req(room.id, "2027-10-31T01:00+00:00", "2027-10-31T01:30+00:00"), now=NOW
+    )
     a, b = get_booking(store, first.id), get_booking(store, second.id)
     assert a.start == datetime(2027, 10, 31, 0, 0, tzinfo=UTC)  # 01:00 BST
     assert b.start == datetime(2027, 10, 31, 1, 0, tzinfo=UTC)  # 01:00 GMT, an hour later
     assert a.to_dict()["start"] == "2027-10-31T01:00:00+01:00"
     assert b.to_dict()["start"] == "2027-10-31T01:00:00+00:00"
     with pytest.raises(BookingConflict):  # the later 01:00-01:30 is taken too
-        request_booking(store, req(room.id, "2027-10-31T01:15", "2027-10-31T01:45", ambiguous="later"), now=NOW)
+        request_booking(
+            store, req(room.id, "2027-10-31T01:15", "2027-10-31T01:45", ambiguous="later"), now=NOW
+        )
     # 00:00 to 03:00 that night lasts four real hours
     r = request_booking(store, req(room.id, "2027-10-31T04:00", "2027-10-31T06:00"), now=NOW)
     assert r.quote["minutes"] == 120
@@ -338,7 +380,11 @@ def test_fall_back_time_asks_which(store: Store) -> None:
 
 def test_weekly_series_keeps_local_time_across_the_clock_change(store: Store) -> None:
     room = make_room(store)
-    r = request_booking(store, req(room.id, "2027-03-15T10:00", "2027-03-15T12:00", repeat="FREQ=WEEKLY;COUNT=4"), now=NOW)
+    r = request_booking(
+        store,
+        req(room.id, "2027-03-15T10:00", "2027-03-15T12:00", repeat="FREQ=WEEKLY;COUNT=4"),
+        now=NOW,
+    )
     starts = [b.start for b in r.bookings]
     assert [s.hour for s in starts] == [10, 10, 9, 9]  # UTC: GMT then BST
     assert {b.to_dict()["start"][11:16] for b in r.bookings} == {"10:00"}
@@ -350,11 +396,23 @@ def test_weekly_series_keeps_local_time_across_the_clock_change(store: Store) ->
 
 def test_pending_hold_lapses_and_the_slot_frees(store: Store) -> None:
     room = make_room(store)
-    first = request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00"), now=NOW, hold=timedelta(hours=1))
+    first = request_booking(
+        store,
+        req(room.id, "2026-12-01T10:00", "2026-12-01T12:00"),
+        now=NOW,
+        hold=timedelta(hours=1),
+    )
     with pytest.raises(BookingConflict):
-        request_booking(store, req(room.id, "2026-12-01T11:00", "2026-12-01T12:00"), now=NOW + timedelta(minutes=59))
+        request_booking(
+            store,
+            req(room.id, "2026-12-01T11:00", "2026-12-01T12:00"),
+            now=NOW + timedelta(minutes=59),
+        )
     later = NOW + timedelta(hours=2)
-    assert [s.to_dict()["start"][11:16] for s in free_slots(store, room.id, "2026-12-01", "2026-12-02", now=later).free] == ["08:00"]
+    assert [
+        s.to_dict()["start"][11:16]
+        for s in free_slots(store, room.id, "2026-12-01", "2026-12-02", now=later).free
+    ] == ["08:00"]
     second = request_booking(store, req(room.id, "2026-12-01T11:00", "2026-12-01T12:00"), now=later)
     assert get_booking(store, first.id).status == "expired"
     with pytest.raises(BookingConflict) as err:  # too late: the time was taken
@@ -365,7 +423,12 @@ def test_pending_hold_lapses_and_the_slot_frees(store: Store) -> None:
 
 def test_expired_request_can_still_be_confirmed_while_free(store: Store) -> None:
     room = make_room(store)
-    r = request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00"), now=NOW, hold=timedelta(hours=1))
+    r = request_booking(
+        store,
+        req(room.id, "2026-12-01T10:00", "2026-12-01T12:00"),
+        now=NOW,
+        hold=timedelta(hours=1),
+    )
     [b] = confirm_booking(store, r.id, now=NOW + timedelta(days=2))
     assert b.status == "confirmed"
 
@@ -387,7 +450,9 @@ def test_decline_frees_and_decisions_are_checked(store: Store) -> None:
 def test_cancellation_rule_and_fee(store: Store) -> None:
     room = make_room(store)
     load_rate_card(store, room.id, RATES)
-    r = request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00"), now=NOW)  # voluntary: 2 h = £20
+    r = request_booking(
+        store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00"), now=NOW
+    )  # voluntary: 2 h = £20
     confirm_booking(store, r.id, now=NOW)
     with pytest.raises(Forbidden):
         cancel_booking(store, r.id, by="hirer", token="wrong", now=NOW)
@@ -409,7 +474,10 @@ def test_completed_after_the_end(store: Store) -> None:
     room = make_room(store)
     r = request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00"), now=NOW)
     confirm_booking(store, r.id, now=NOW)
-    assert refresh_statuses(store, now=datetime(2026, 12, 1, 12, 30, tzinfo=UTC)) == {"expired": 0, "completed": 1}
+    assert refresh_statuses(store, now=datetime(2026, 12, 1, 12, 30, tzinfo=UTC)) == {
+        "expired": 0,
+        "completed": 1,
+    }
     assert get_booking(store, r.id).status == "completed"
 
 
@@ -418,7 +486,9 @@ def test_completed_after_the_end(store: Store) -> None:
 
 def test_series_is_all_or_nothing_unless_the_free_ones_are_accepted(store: Store) -> None:
     room = make_room(store)
-    other = request_booking(store, req(room.id, "2026-12-15T18:00", "2026-12-15T19:00", hirer_name="Cy"), now=NOW)
+    other = request_booking(
+        store, req(room.id, "2026-12-15T18:00", "2026-12-15T19:00", hirer_name="Cy"), now=NOW
+    )
     before = counts(store)
     weekly = req(room.id, "2026-12-01T18:30", "2026-12-01T20:00", repeat="FREQ=WEEKLY;COUNT=4")
     with pytest.raises(BookingConflict) as err:
@@ -430,14 +500,20 @@ def test_series_is_all_or_nothing_unless_the_free_ones_are_accepted(store: Store
     assert len(r.bookings) == 3 and [c.booking_id for c in r.skipped] == [other.id]
     assert {b.series_id for b in r.bookings} == {r.id}
     confirm_booking(store, r.id, now=NOW)  # a series id confirms every pending date
-    assert {b.status for b in list_bookings(store, room_id=room.id, now=NOW) if b.series_id} == {"confirmed"}
+    assert {b.status for b in list_bookings(store, room_id=room.id, now=NOW) if b.series_id} == {
+        "confirmed"
+    }
 
 
 def test_fortnightly_first_monday_and_exceptions(store: Store) -> None:
     room = make_room(store)
     fortnightly = request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T11:00",
                                              repeat="FREQ=WEEKLY;INTERVAL=2;COUNT=3"), now=NOW)  # fmt: skip
-    assert [b.start.date().isoformat() for b in fortnightly.bookings] == ["2026-12-01", "2026-12-15", "2026-12-29"]
+    assert [b.start.date().isoformat() for b in fortnightly.bookings] == [
+        "2026-12-01",
+        "2026-12-15",
+        "2026-12-29",
+    ]
     monthly = request_booking(store, req(room.id, "2026-12-07T18:00", "2026-12-07T20:00",
                                          repeat="FREQ=MONTHLY;BYDAY=1MO;UNTIL=20270601",
                                          exceptions=["2027-02-01"]), now=NOW)  # fmt: skip
@@ -446,8 +522,16 @@ def test_fortnightly_first_monday_and_exceptions(store: Store) -> None:
 
 
 def test_series_dates_the_room_is_shut_are_listed(store: Store) -> None:
-    room = make_room(store, closed=[Closure(date(2026, 12, 22), date(2026, 12, 22), "Christmas party")])
-    weekly = req(room.id, "2026-12-08T10:00", "2026-12-08T11:00", repeat="FREQ=WEEKLY;COUNT=3", accept_free=True)
+    room = make_room(
+        store, closed=[Closure(date(2026, 12, 22), date(2026, 12, 22), "Christmas party")]
+    )
+    weekly = req(
+        room.id,
+        "2026-12-08T10:00",
+        "2026-12-08T11:00",
+        repeat="FREQ=WEEKLY;COUNT=3",
+        accept_free=True,
+    )
     r = request_booking(store, weekly, now=NOW)
     assert len(r.bookings) == 2
     assert [c.reason for c in r.skipped] == ["the room is closed on 2026-12-22 (Christmas party)"]
@@ -461,7 +545,10 @@ def test_free_slots_leave_room_for_buffers(store: Store) -> None:
     request_booking(store, req(room.id, "2026-12-01T12:00", "2026-12-01T14:00"), now=NOW)
     a = free_slots(store, room.id, "2026-12-01", "2026-12-02", now=NOW).to_dict()
     # busy 11:45-14:30; a new booking needs its own 30 min clean-up before 11:45 and 15 min set-up after
-    assert [(s["start"][11:16], s["end"][11:16]) for s in a["free"]] == [("08:00", "11:15"), ("14:45", "22:00")]
+    assert [(s["start"][11:16], s["end"][11:16]) for s in a["free"]] == [
+        ("08:00", "11:15"),
+        ("14:45", "22:00"),
+    ]
     assert [(s["start"][11:16], s["end"][11:16]) for s in a["busy"]] == [("11:45", "14:30")]
     for start, end in (("08:15", "11:15"), ("14:45", "16:00")):  # bookable at the slot edges
         request_booking(store, req(room.id, f"2026-12-01T{start}", f"2026-12-01T{end}"), now=NOW)
@@ -476,16 +563,29 @@ def test_free_slots_start_now_and_stop_at_the_horizon(store: Store) -> None:
     assert a.free[-1].end <= now + timedelta(days=30)
 
 
-PERSONAL = ["Ann Hirer", "ann.hirer@example.org", "Wortley Knitters", "Knit and natter", POOR_PC, "LS12"]
+PERSONAL = [
+    "Ann Hirer",
+    "ann.hirer@example.org",
+    "Wortley Knitters",
+    "Knit and natter",
+    POOR_PC,
+    "LS12",
+]
 
 
 def test_public_availability_and_ics_carry_no_personal_data(store: Store) -> None:
     add_home_areas(store)
     room = make_room(store)
-    r = request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00", postcode=POOR_PC), now=NOW)
+    r = request_booking(
+        store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00", postcode=POOR_PC), now=NOW
+    )
     confirm_booking(store, r.id, now=NOW)
-    request_booking(store, req(room.id, "2026-12-02T10:00", "2026-12-02T12:00", postcode=POOR_PC), now=NOW)
-    public = json.dumps(public_availability(store, room.id, "2026-11-01", "2027-01-01", now=NOW).to_dict())
+    request_booking(
+        store, req(room.id, "2026-12-02T10:00", "2026-12-02T12:00", postcode=POOR_PC), now=NOW
+    )
+    public = json.dumps(
+        public_availability(store, room.id, "2026-11-01", "2027-01-01", now=NOW).to_dict()
+    )
     ics = room_ics(store, room.id, now=NOW)
     assert public.count('"start"') >= 3 and ics.count("BEGIN:VEVENT") == 2
     for text_ in (public, ics):
@@ -520,9 +620,14 @@ def test_raw_overlapping_insert_is_refused(store: Store) -> None:
 def test_postgresql_has_the_exclusion_constraint(postgis_store: Store) -> None:
     with postgis_store.engine.connect() as conn:
         definition = conn.execute(
-            text("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'booking_no_overlap'")
+            text(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'booking_no_overlap'"
+            )
         ).scalar_one()
-    assert "EXCLUDE USING gist" in definition and "tstzrange(block_starts_at, block_ends_at" in definition
+    assert (
+        "EXCLUDE USING gist" in definition
+        and "tstzrange(block_starts_at, block_ends_at" in definition
+    )
 
 
 # --- the equity report ------------------------------------------------------------------------------
@@ -530,26 +635,62 @@ def test_postgresql_has_the_exclusion_constraint(postgis_store: Store) -> None:
 
 def test_equity_report_by_category_and_decile(store: Store, tmp_path: Path) -> None:
     add_home_areas(store)
-    room = make_room(store, name="=HYPERLINK(\"http://evil\")")
+    room = make_room(store, name='=HYPERLINK("http://evil")')
     load_rate_card(store, room.id, RATES)
     made = [
-        request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T14:00", category="resident", postcode=POOR_PC), now=NOW),
-        request_booking(store, req(room.id, "2026-12-02T10:00", "2026-12-02T12:00", category="charity", postcode=RICH_PC), now=NOW),
-        request_booking(store, req(room.id, "2027-01-05T10:00", "2027-01-05T11:00", category="statutory", postcode=RICH_PC), now=NOW),
+        request_booking(
+            store,
+            req(
+                room.id,
+                "2026-12-01T10:00",
+                "2026-12-01T14:00",
+                category="resident",
+                postcode=POOR_PC,
+            ),
+            now=NOW,
+        ),
+        request_booking(
+            store,
+            req(
+                room.id,
+                "2026-12-02T10:00",
+                "2026-12-02T12:00",
+                category="charity",
+                postcode=RICH_PC,
+            ),
+            now=NOW,
+        ),
+        request_booking(
+            store,
+            req(
+                room.id,
+                "2027-01-05T10:00",
+                "2027-01-05T11:00",
+                category="statutory",
+                postcode=RICH_PC,
+            ),
+            now=NOW,
+        ),
     ]
     for r in made:
         confirm_booking(store, r.id, now=NOW)
-    request_booking(store, req(room.id, "2027-01-06T10:00", "2027-01-06T11:00", category="commercial"), now=NOW)  # pending: not counted
+    request_booking(
+        store, req(room.id, "2027-01-06T10:00", "2027-01-06T11:00", category="commercial"), now=NOW
+    )  # pending: not counted
     rep = equity_report(store, room_id=room.id, now=NOW)
     rows = {(r.month, r.dimension, r.group): r for r in rep.rows}
     assert rows[("2026-12", "all", "all")].hours == 6.0
-    assert rows[("2026-12", "all", "all")].income_pence == 2400  # resident free (decile 1), charity 2 h
+    assert (
+        rows[("2026-12", "all", "all")].income_pence == 2400
+    )  # resident free (decile 1), charity 2 h
     assert rows[("2026-12", "category", "resident")].concession_pence == 2800
     assert rows[("2026-12", "imd_decile", "1")].hours == 4.0
     assert rows[("2027-01", "category", "statutory")].income_pence == 2500
     who = {w.group: w for w in rep.who_by_decile}
     assert who["1"].hours == 4.0 and who["9"].hours == 3.0
-    assert who["1"].population_share == pytest.approx(0.75) and who["9"].population_share == pytest.approx(0.25)
+    assert who["1"].population_share == pytest.approx(0.75) and who[
+        "9"
+    ].population_share == pytest.approx(0.25)
     assert who["1"].ratio == pytest.approx((4 / 7) / 0.75)
     assert who["9"].ratio == pytest.approx((3 / 7) / 0.25)
     assert who["5"].missing is False  # no residents there either
@@ -568,9 +709,13 @@ def test_equity_report_by_category_and_decile(store: Store, tmp_path: Path) -> N
 def test_anonymise_after_the_retention_period(store: Store) -> None:
     add_home_areas(store)
     room = make_room(store)
-    old = request_booking(store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00", postcode=POOR_PC), now=NOW)
+    old = request_booking(
+        store, req(room.id, "2026-12-01T10:00", "2026-12-01T12:00", postcode=POOR_PC), now=NOW
+    )
     confirm_booking(store, old.id, now=NOW)
-    recent = request_booking(store, req(room.id, "2027-06-01T10:00", "2027-06-01T12:00", postcode=POOR_PC), now=NOW)
+    recent = request_booking(
+        store, req(room.id, "2027-06-01T10:00", "2027-06-01T12:00", postcode=POOR_PC), now=NOW
+    )
     later = datetime(2027, 12, 15, tzinfo=UTC)
     before = equity_report(store, now=later).to_dict()
     result = anonymise_bookings(store, retention_months=12, now=later)
@@ -582,7 +727,13 @@ def test_anonymise_after_the_retention_period(store: Store) -> None:
     assert not b.anonymised and b.hirer.email == "ann.hirer@example.org"
     assert equity_report(store, now=later).to_dict() == before
     with store.engine.connect() as conn:
-        dump = " ".join(str(v) for row in conn.execute(text("SELECT * FROM booking_message WHERE booking_id = :i"), {"i": old.id}) for v in row)
+        dump = " ".join(
+            str(v)
+            for row in conn.execute(
+                text("SELECT * FROM booking_message WHERE booking_id = :i"), {"i": old.id}
+            )
+            for v in row
+        )
     assert "Ann" not in dump and "ann.hirer" not in dump
     assert anonymise_bookings(store, retention_months=12, now=later).count == 0
 
@@ -593,12 +744,28 @@ def test_anonymise_after_the_retention_period(store: Store) -> None:
 def test_new_wortley_example_room(store: Store) -> None:
     from strengthmap.directory.imports import import_file
 
-    import_file(store, ROOT / "docs" / "examples" / "new-wortley-community-centre.csv", None, actor="test")
+    import_file(
+        store, ROOT / "docs" / "examples" / "new-wortley-community-centre.csv", None, actor="test"
+    )
     room = add_new_wortley_room(store)
-    assert (room.name, room.capacity, room.hours.text) == ("Large meeting room", 60, "Mo-Fr 09:00-21:00")
+    assert (room.name, room.capacity, room.hours.text) == (
+        "Large meeting room",
+        60,
+        "Mo-Fr 09:00-21:00",
+    )
     again = add_new_wortley_room(store)  # idempotent: updated in place
     assert again.id == room.id
     card = rate_card(store, room.id)
     assert set(card.rates) == {"resident", "voluntary", "charity", "statutory", "commercial"}
-    r = request_booking(store, req(room.id, "2026-12-01T18:00", "2026-12-01T20:00", category="resident", postcode="LS12 1JD"), now=NOW)
+    r = request_booking(
+        store,
+        req(
+            room.id,
+            "2026-12-01T18:00",
+            "2026-12-01T20:00",
+            category="resident",
+            postcode="LS12 1JD",
+        ),
+        now=NOW,
+    )
     assert r.quote["total_pence"] == 1200  # £16 less the LS12 community rate (25%)

@@ -37,7 +37,10 @@ def out_json(capsys: pytest.CaptureFixture[str]) -> object:
 
 def test_rooms_add_and_list(db: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     url, loc = db
-    assert run(url, "rooms", "add", "--location", loc, "--name", "Hall", "--capacity", "40", "--json") == 0
+    assert (
+        run(url, "rooms", "add", "--location", loc, "--name", "Hall", "--capacity", "40", "--json")
+        == 0
+    )
     room = out_json(capsys)
     assert isinstance(room, dict)
     assert {"id", "name", "location_id", "capacity"} <= set(room)
@@ -47,7 +50,10 @@ def test_rooms_add_and_list(db: tuple[str, str], capsys: pytest.CaptureFixture[s
                "--facility", "hearing_loop", "--layout", "circle:12", "--rates", str(RATES),
                "--setup-minutes", "15", "--json") == 0  # fmt: skip
     studio = out_json(capsys)
-    assert isinstance(studio, dict) and studio["hours"] == "Mo-Fr 09:00-17:00; FREQ=MONTHLY;BYDAY=1SA 10:00-14:00"
+    assert (
+        isinstance(studio, dict)
+        and studio["hours"] == "Mo-Fr 09:00-17:00; FREQ=MONTHLY;BYDAY=1SA 10:00-14:00"
+    )
     assert run(url, "rooms", "list", "--json") == 0
     rooms = out_json(capsys)
     assert isinstance(rooms, list) and [r["name"] for r in rooms] == ["Hall", "Studio"]
@@ -56,17 +62,51 @@ def test_rooms_add_and_list(db: tuple[str, str], capsys: pytest.CaptureFixture[s
     assert isinstance(card, dict) and len(card["rates"]) == 5
 
 
-def test_rooms_bad_input_exits_2_and_writes_nothing(db: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_rooms_bad_input_exits_2_and_writes_nothing(
+    db: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url, loc = db
     store = open_store(url)
     before = counts(store)
     bad = tmp_path / "bad.csv"
     bad.write_text(RATES.read_text().replace("charity,12.00", "charity,-12.00"))
-    assert run(url, "rooms", "add", "--location", loc, "--name", "Hall", "--capacity", "40", "--rates", str(bad)) == 2
+    assert (
+        run(
+            url,
+            "rooms",
+            "add",
+            "--location",
+            loc,
+            "--name",
+            "Hall",
+            "--capacity",
+            "40",
+            "--rates",
+            str(bad),
+        )
+        == 2
+    )
     err = " ".join(capsys.readouterr().err.split())
     assert "row 4" in err and "per_hour" in err and "negative" in err
-    assert run(url, "rooms", "add", "--location", loc, "--name", "Hall", "--capacity", "40", "--hours", "sometimes") == 2
-    assert run(url, "rooms", "add", "--location", "nowhere", "--name", "Hall", "--capacity", "4") == 4
+    assert (
+        run(
+            url,
+            "rooms",
+            "add",
+            "--location",
+            loc,
+            "--name",
+            "Hall",
+            "--capacity",
+            "40",
+            "--hours",
+            "sometimes",
+        )
+        == 2
+    )
+    assert (
+        run(url, "rooms", "add", "--location", "nowhere", "--name", "Hall", "--capacity", "4") == 4
+    )
     assert counts(store) == before
     store.close()
 
@@ -79,10 +119,23 @@ def _room(url: str, loc: str, capsys: pytest.CaptureFixture[str]) -> str:
     return str(room["id"])
 
 
-def test_request_clash_confirm_list_report(db: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_request_clash_confirm_list_report(
+    db: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     url, loc = db
     rid = _room(url, loc, capsys)
-    base = ["bookings", "request", "--room", rid, "--hirer", "Ann", "--email", "ann@example.org", "--category", "charity"]
+    base = [
+        "bookings",
+        "request",
+        "--room",
+        rid,
+        "--hirer",
+        "Ann",
+        "--email",
+        "ann@example.org",
+        "--category",
+        "charity",
+    ]
     assert run(url, *base, "--start", f"{DAY}T10:00", "--end", f"{DAY}T12:00", "--json") == 0
     made = out_json(capsys)
     assert isinstance(made, dict) and made["status"] == "pending"
@@ -99,12 +152,19 @@ def test_request_clash_confirm_list_report(db: tuple[str, str], tmp_path: Path, 
     assert "field end" in capsys.readouterr().err
     assert run(url, *base, "--start", "2027-03-28T01:30", "--end", "2027-03-28T03:00") == 2
     assert "does not exist" in " ".join(capsys.readouterr().err.split())
-    assert run(url, *base, "--start", f"{DAY}T10:00", "--end", f"{DAY}T12:00", "--category", "pirates") == 2
+    assert (
+        run(url, *base, "--start", f"{DAY}T10:00", "--end", f"{DAY}T12:00", "--category", "pirates")
+        == 2
+    )
     # a series, all or nothing
     assert run(url, *base, "--start", f"{SERIES_DAY}T18:00", "--end", f"{SERIES_DAY}T19:00",
                "--repeat", "FREQ=WEEKLY;COUNT=3", "--json") == 0  # fmt: skip
     series = out_json(capsys)
-    assert isinstance(series, dict) and len(series["bookings"]) == 3 and series["series_id"] == series["id"]
+    assert (
+        isinstance(series, dict)
+        and len(series["bookings"]) == 3
+        and series["series_id"] == series["id"]
+    )
     assert run(url, "bookings", "confirm", made["id"], "--json") == 0
     confirmed = out_json(capsys)
     assert isinstance(confirmed, dict) and confirmed["status"] == "confirmed"
@@ -115,20 +175,48 @@ def test_request_clash_confirm_list_report(db: tuple[str, str], tmp_path: Path, 
     assert isinstance(rows, list) and len(rows) == 4
     assert {"id", "start", "end", "status"} <= set(rows[0])
     assert rows[0]["start"][-6:] in ("+00:00", "+01:00")
-    assert run(url, "bookings", "list", "--room", rid, "--status", "declined", "--from", SERIES_DAY, "--json") == 0
+    assert (
+        run(
+            url,
+            "bookings",
+            "list",
+            "--room",
+            rid,
+            "--status",
+            "declined",
+            "--from",
+            SERIES_DAY,
+            "--json",
+        )
+        == 0
+    )
     declined = out_json(capsys)
     assert isinstance(declined, list) and len(declined) == 3
     assert run(url, "bookings", "cancel", made["id"], "--by", "staff", "--json") == 0
     cancelled = out_json(capsys)
-    assert isinstance(cancelled, dict) and cancelled["status"] == "cancelled" and cancelled["cancel_rule"]
+    assert (
+        isinstance(cancelled, dict)
+        and cancelled["status"] == "cancelled"
+        and cancelled["cancel_rule"]
+    )
     assert run(url, "bookings", "report", "--room", rid, "--json", "--csv", str(tmp_path / "r.csv"),
                "--chart", str(tmp_path / "r.svg")) == 0  # fmt: skip
     report = out_json(capsys)
-    assert isinstance(report, dict) and {"rows", "who_by_decile", "who_by_category", "chart"} <= set(report)
+    assert isinstance(report, dict) and {
+        "rows",
+        "who_by_decile",
+        "who_by_category",
+        "chart",
+    } <= set(report)
     assert (tmp_path / "r.csv").read_text().startswith("table,room_id")
     assert run(url, "bookings", "outbox", "--json") == 0
     msgs = out_json(capsys)
-    assert isinstance(msgs, list) and {m["kind"] for m in msgs} == {"received", "confirmed", "declined", "cancelled"}
+    assert isinstance(msgs, list) and {m["kind"] for m in msgs} == {
+        "received",
+        "confirmed",
+        "declined",
+        "cancelled",
+    }
     assert run(url, "bookings", "anonymise", "--json") == 0
     anon = out_json(capsys)
     assert isinstance(anon, dict) and (anon["anonymised"], anon["messages"]) == (0, 0)

@@ -38,13 +38,20 @@ def _worker(url: str, room_ids: list[str], seed: int, seconds: float, out: mp.Qu
                 other.append(repr(exc))
             continue
         day = datetime(2026, 12, 1, 8, tzinfo=UTC) + timedelta(days=rnd.randrange(DAYS))
-        start = day + timedelta(minutes=15 * rnd.randrange(0, 48))
-        end = start + timedelta(minutes=15 * rnd.randrange(2, 12))
+        quarters = rnd.randrange(2, 12)  # 30 min to 2 h 45, inside 08:00-22:00 (GMT in December)
+        start = day + timedelta(minutes=15 * rnd.randrange(0, 56 - quarters + 1))
+        end = start + timedelta(minutes=15 * quarters)
         try:
             r = request_booking(
                 store,
-                BookingRequest(room_id=rnd.choice(room_ids), start=start, end=end, hirer_name=f"w{seed}",
-                               email="w@example.org", category="voluntary"),  # fmt: skip
+                BookingRequest(
+                    room_id=rnd.choice(room_ids),
+                    start=start,
+                    end=end,
+                    hirer_name=f"w{seed}",
+                    email="w@example.org",
+                    category="voluntary",
+                ),
                 now=NOW,
             )
             made += 1
@@ -60,11 +67,17 @@ def _worker(url: str, room_ids: list[str], seed: int, seconds: float, out: mp.Qu
 @pytest.mark.slow
 def test_no_double_booking_under_concurrent_writers(store: Store) -> None:
     loc = add_location(store)
-    rooms = [make_room(store, loc, name=f"Room {i}", setup_minutes=15, cleanup_minutes=15).id for i in range(5)]
+    rooms = [
+        make_room(store, loc, name=f"Room {i}", setup_minutes=15, cleanup_minutes=15).id
+        for i in range(5)
+    ]
     url = store.engine.url.render_as_string(hide_password=False)
     ctx = mp.get_context("spawn")
     out: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
-    procs = [ctx.Process(target=_worker, args=(url, rooms, seed, SECONDS, out)) for seed in range(WORKERS)]
+    procs = [
+        ctx.Process(target=_worker, args=(url, rooms, seed, SECONDS, out))
+        for seed in range(WORKERS)
+    ]
     for p in procs:
         p.start()
     results = [out.get(timeout=SECONDS + 60) for _ in procs]

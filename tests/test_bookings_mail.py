@@ -6,7 +6,7 @@ from __future__ import annotations
 import email
 import socket
 from collections.abc import Iterator
-from email.message import Message as EmailMessage
+from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
@@ -14,7 +14,14 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from bookings_helpers import NOW, make_room
-from strengthmap.bookings import BookingRequest, MailConfig, confirm_booking, deliver, outbox, request_booking
+from strengthmap.bookings import (
+    BookingRequest,
+    MailConfig,
+    confirm_booking,
+    deliver,
+    outbox,
+    request_booking,
+)
 from strengthmap.errors import ConfigError
 from strengthmap.storage import Store
 
@@ -26,9 +33,11 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(email.message_from_bytes(envelope.content, policy=default))
+        msg = email.message_from_bytes(envelope.content, policy=default)
+        assert isinstance(msg, EmailMessage)
+        self.messages.append(msg)
         return "250 Message accepted for delivery"
 
 
@@ -72,7 +81,9 @@ def test_messages_go_through_smtp(sqlite_store: Store, smtp: tuple[Inbox, int]) 
     assert r.id in text.get_content() and (r.token or "?") in text.get_content()
     assert "Dee &lt;script&gt;" in html.get_content() and "<script>" not in html.get_content()
     assert "Choir &amp; friends" in html.get_content()
-    attachments = [p for p in confirmed.iter_attachments() if p.get_content_type() == "text/calendar"]
+    attachments = [
+        p for p in confirmed.iter_attachments() if p.get_content_type() == "text/calendar"
+    ]
     assert len(attachments) == 1 and "BEGIN:VEVENT" in attachments[0].get_content()
     assert all(m.sent_at is not None and m.error is None for m in outbox(sqlite_store))
 
@@ -84,7 +95,9 @@ def test_without_smtp_messages_wait_in_the_outbox(sqlite_store: Store) -> None:
     assert (m.kind, m.to, m.sent_at, m.booking_id) == ("received", "dee@example.org", None, r.id)
 
 
-def test_a_server_that_is_down_keeps_the_message_to_retry(sqlite_store: Store, smtp: tuple[Inbox, int]) -> None:
+def test_a_server_that_is_down_keeps_the_message_to_retry(
+    sqlite_store: Store, smtp: tuple[Inbox, int]
+) -> None:
     inbox, port = smtp
     down = MailConfig.of(smtp_url=f"smtp://127.0.0.1:{_free_port()}", mail_from="b@centre.example")
     room = make_room(sqlite_store)

@@ -42,7 +42,12 @@ class BookingRules(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         with self.store.transaction() as s:
-            for t in (schema.BookingMessage, schema.AuditEntry, schema.Booking, schema.BookingSeries):
+            for t in (
+                schema.BookingMessage,
+                schema.AuditEntry,
+                schema.Booking,
+                schema.BookingSeries,
+            ):
                 s.execute(delete(t))
         self.now = START
         self.model: dict[str, dict[str, Any]] = {}
@@ -52,7 +57,7 @@ class BookingRules(RuleBasedStateMachine):
 
     def _holds(self, b: dict[str, Any]) -> bool:
         if b["status"] == "pending":
-            return b["hold_until"] > self.now
+            return bool(b["hold_until"] > self.now)
         return b["status"] in ("confirmed", "completed")
 
     def _free(self, room: int, start: datetime, end: datetime, exclude: str | None = None) -> bool:
@@ -64,7 +69,13 @@ class BookingRules(RuleBasedStateMachine):
                     return False
         return True
 
-    @rule(target=bookings, room=st.integers(0, 1), day=st.integers(1, 4), slot=st.integers(0, 50), length=st.integers(2, 12))
+    @rule(
+        target=bookings,
+        room=st.integers(0, 1),
+        day=st.integers(1, 4),
+        slot=st.integers(0, 50),
+        length=st.integers(2, 12),
+    )
     def request(self, room: int, day: int, slot: int, length: int) -> str:
         start = datetime(2026, 12, day, 8, tzinfo=UTC) + timedelta(minutes=15 * slot)
         end = start + timedelta(minutes=15 * length)
@@ -80,7 +91,13 @@ class BookingRules(RuleBasedStateMachine):
             assert not valid
             return "none"
         assert valid and free
-        self.model[r.id] = {"room": room, "start": start, "end": end, "status": "pending", "hold_until": min(self.now + HOLD, start)}
+        self.model[r.id] = {
+            "room": room,
+            "start": start,
+            "end": end,
+            "status": "pending",
+            "hold_until": min(self.now + HOLD, start),
+        }
         return r.id
 
     @rule(b=bookings)
@@ -93,7 +110,9 @@ class BookingRules(RuleBasedStateMachine):
             expected = "confirmed"
         elif m["status"] not in ("pending", "expired") or m["start"] <= self.now:
             expected = "refused"
-        elif m["status"] == "expired" and not self._free(m["room"], m["start"], m["end"], exclude=b):
+        elif m["status"] == "expired" and not self._free(
+            m["room"], m["start"], m["end"], exclude=b
+        ):
             expected = "clash"
         else:
             expected = "confirmed"
@@ -157,7 +176,9 @@ class BookingRules(RuleBasedStateMachine):
     @invariant()
     def free_slots_never_cross_a_hold(self) -> None:
         for room in (0, 1):
-            a = free_slots(self.store, self.room_ids[room], "2026-12-01", "2026-12-05", now=self.now)
+            a = free_slots(
+                self.store, self.room_ids[room], "2026-12-01", "2026-12-05", now=self.now
+            )
             for s in a.free:
                 assert self._free(room, s.start, s.end)
 
@@ -166,7 +187,10 @@ class BookingRules(RuleBasedStateMachine):
 def test_booking_rules_state_machine(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'rules.sqlite'}")
     loc = add_location(store)
-    ids = [make_room(store, loc, name=f"R{i}", setup_minutes=15, cleanup_minutes=15).id for i in range(2)]
+    ids = [
+        make_room(store, loc, name=f"R{i}", setup_minutes=15, cleanup_minutes=15).id
+        for i in range(2)
+    ]
     BookingRules.store = store
     BookingRules.room_ids = ids
     run = BookingRules.TestCase

@@ -19,6 +19,7 @@ bookable 08:00-22:00 every day. Closed dates are local dates (inclusive ranges).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -101,6 +102,7 @@ class Hours:
                     "interval": s.interval,
                     "byday": s.byday,
                     "rrule": s.rrule,
+                    "dtstart": s.dtstart.isoformat() if s.dtstart else None,
                     "opens_at": s.opens_at,
                     "closes_at": s.closes_at,
                 }.items()
@@ -268,6 +270,18 @@ def parse_hours(texts: Sequence[str] | str | None) -> Hours:
 
 def _rrule_hours(text: str) -> Recurrence:
     body = text[6:].strip() if text.upper().startswith("RRULE:") else text
+    anchor: date | None = None
+    m = re.search(r"\s+from\s+(\d{4}-\d{2}-\d{2})\s*$", body)
+    if m:
+        try:
+            anchor = date.fromisoformat(m[1])
+        except ValueError:
+            raise InputError(
+                f"bookable hours {text!r}: {m[1]} is not a date", field="hours"
+            ) from None
+        body = body[: m.start()]
+    elif _anchored(body):
+        anchor = datetime.now(LONDON).date()
     rule, _, span = body.partition(" ")
     opens = closes = None
     span = span.strip()
@@ -289,11 +303,40 @@ def _rrule_hours(text: str) -> Recurrence:
             f"bookable hours {text!r}: COUNT makes no sense for opening hours (use UNTIL)",
             field="hours",
         )
-    rec = Recurrence(rrule=rule, opens_at=opens, closes_at=closes)
+    rec = Recurrence(rrule=rule, opens_at=opens, closes_at=closes, dtstart=anchor)
     faults = rec.validate()
     if faults:
         raise InputError(f"bookable hours {text!r}: {'; '.join(faults)}", field="hours")
     return rec
+
+
+def _anchored(rule: str) -> bool:
+    """Whether a rule's dates depend on its first date (an INTERVAL over 1, or a monthly or
+    yearly rule with no BYDAY / BYMONTHDAY, which repeats the first date's day)."""
+    upper = rule.upper().split(" ")[0]
+    interval = re.search(r"INTERVAL=(\d+)", upper)
+    if interval and int(interval[1]) > 1:
+        return True
+    freq = re.search(r"FREQ=(\w+)", upper)
+    if freq and freq[1] in ("MONTHLY", "YEARLY"):
+        return not re.search(r"BY(DAY|MONTHDAY|YEARDAY|WEEKNO|SETPOS)=", upper)
+    return False
+
+
+def _from(rec: Recurrence, lo: datetime) -> Recurrence:
+    """``rec`` expanded from just before ``lo`` when its dates do not depend on where it starts
+    (so a year's hours cost a year of dates, not every date since the hours were set)."""
+    if rec.count:
+        return rec
+    if rec.rrule is not None:
+        if _anchored(rec.rrule):
+            return rec
+    elif (rec.interval or 1) != 1 or (rec.freq or "").upper() not in ("DAILY", "WEEKLY"):
+        return rec
+    start = lo.astimezone(LONDON).date() - timedelta(days=2)
+    if rec.dtstart is not None and rec.dtstart >= start:
+        return rec
+    return replace(rec, dtstart=start)
 
 
 def _recurrences(raw: list[Any] | None) -> tuple[Recurrence, ...]:
@@ -308,7 +351,7 @@ def bookable_sessions(
     """Merged bookable stretches of ``schedules`` overlapping ``[lo, hi)``, minus closed days."""
     spans: list[tuple[datetime, datetime]] = []
     for rec in schedules:
-        spans.extend((o.start, o.end) for o in occurrences(rec, lo, hi))
+        spans.extend((o.start, o.end) for o in occurrences(_from(rec, lo), lo, hi))
     spans.sort()
     merged: list[tuple[datetime, datetime]] = []
     for s, e in spans:
