@@ -769,3 +769,41 @@ def test_new_wortley_example_room(store: Store) -> None:
         now=NOW,
     )
     assert r.quote["total_pence"] == 1200  # £16 less the LS12 community rate (25%)
+
+
+@pytest.mark.realdata
+def test_equity_report_on_the_leeds_data(data_dir: Path, tmp_path: Path) -> None:
+    """Real postcodes to real LSOAs and IoD2019 deciles; residents' shares from File 6."""
+    from strengthmap.areas import area_profile, resolve_postcode
+    from strengthmap.directory.imports import import_file
+    from strengthmap.sources import load_data_dir
+    from strengthmap.storage import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'leeds.sqlite'}")
+    load_data_dir(store, data_dir, place="Leeds")
+    import_file(
+        store, ROOT / "docs" / "examples" / "new-wortley-community-centre.csv", None, actor="test"
+    )
+    room = add_new_wortley_room(store)
+    for day, pc, cat in (
+        ("2026-12-01", "LS12 1JD", "resident"),
+        ("2026-12-02", "LS16 6AA", "charity"),
+        ("2026-12-03", "LS12 1JD", "voluntary"),
+    ):
+        try:
+            resolve_postcode(store, pc)
+        except NotFound:
+            pytest.skip(f"{pc} is not in the postcode lookup")
+        r = request_booking(
+            store, req(room.id, f"{day}T18:00", f"{day}T20:00", category=cat, postcode=pc), now=NOW
+        )
+        confirm_booking(store, r.id, now=NOW)
+    code = resolve_postcode(store, "LS12 1JD")[2]
+    decile = area_profile(store, code, vintage=2011)["imd_releases"]["2019"]["decile"]
+    rep = equity_report(store, release=2019, now=NOW)
+    who = {w.group: w for w in rep.who_by_decile}
+    assert who[str(decile)].bookings >= 2
+    shares = [w.population_share for w in rep.who_by_decile if w.group.isdigit()]
+    assert all(s is not None for s in shares) and sum(s or 0 for s in shares) == pytest.approx(1.0)
+    assert rep.population_base.startswith("residents of the loaded LSOAs by IoD2019")
+    store.close()

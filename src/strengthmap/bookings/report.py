@@ -11,8 +11,9 @@ by hirer category and by the IMD decile of the hirer's home area (bookings that 
 used: ``confirmed`` and ``completed``; cancellation fees count as income of the month of the
 booking). "Who is missing" sets each decile's share of booked hours beside its share of the
 residents of the area served (the loaded LSOAs, or those of one local authority), using the
-population denominators published with the same IoD release (IoD2019 File 6: mid-2015; IoD2025:
-mid-2022), so hirers and residents are counted on the same release: a representation ratio under
+population denominators published with the same IoD release (IoD2019 File 6: mid-2015), so
+hirers and residents are counted on the same release (by default the latest release whose
+denominators are loaded): a representation ratio under
 1 means that decile uses the room less than its share of the population. Hirers' deciles are
 those of their home LSOA in the chosen release (recomputed from the kept area code, never
 re-ranked). See docs/methods/bookings.md.
@@ -201,7 +202,16 @@ def equity_report(
         if room_id is not None and session.get(schema.Room, room_id) is None:
             raise NotFound(f"no room with id {room_id!r}")
         if release is None:
-            release = session.execute(select(func.max(schema.Deprivation.release))).scalar()
+            # the latest release with population denominators (so hirers and residents are
+            # counted on one release), else the latest release loaded
+            release = (
+                session.execute(
+                    select(func.max(schema.Deprivation.release)).where(
+                        schema.Deprivation.pop_total.is_not(None)
+                    )
+                ).scalar()
+                or session.execute(select(func.max(schema.Deprivation.release))).scalar()
+            )
         stmt = (
             select(B, schema.Room.name)
             .join(schema.Room, schema.Room.id == B.room_id)
