@@ -113,3 +113,18 @@ def test_a_server_that_is_down_keeps_the_message_to_retry(
 def test_bad_smtp_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         MailConfig.of(smtp_url="http://mail.example", mail_from="x@example.org")
+
+
+def test_booking_settings_from_the_environment() -> None:
+    from strengthmap.settings import Settings
+
+    s = Settings.from_env({"STRENGTHMAP_SMTP_URL": "smtp://mail.example:587?starttls=1",
+                           "STRENGTHMAP_BOOKING_HOLD_HOURS": "24", "STRENGTHMAP_BOOKING_RETENTION_MONTHS": "6"})  # fmt: skip
+    assert (s.smtp_url, s.booking_hold_hours, s.booking_retention_months) == (
+        "smtp://mail.example:587?starttls=1",
+        24,
+        6,
+    )
+    assert MailConfig.from_settings(s).sends
+    with pytest.raises(ConfigError):
+        Settings.from_env({"STRENGTHMAP_BOOKING_HOLD_HOURS": "a day"})
