@@ -98,6 +98,18 @@ def test_room_hours_from_rrule_and_opening_hours(store: Store) -> None:
     assert len(mondays) == 2 and (mondays[1].start - mondays[0].start) == timedelta(days=14)
 
 
+def test_update_room_keeps_its_hours_and_checks_changes(store: Store) -> None:
+    room = make_room(store, hours=["Mo-Fr 09:00-17:00", "FREQ=MONTHLY;BYDAY=1SA 10:00-14:00"])
+    changed = update_room(store, room.id, {"capacity": 30, "setup_minutes": 10})
+    assert changed.hours == room.hours and changed.capacity == 30 and changed.setup_minutes == 10
+    with pytest.raises(InputError) as err:
+        update_room(store, room.id, {"hours": ["whenever"]})
+    assert err.value.field == "hours"
+    with pytest.raises(InputError):
+        update_room(store, room.id, {"colour": "blue"})
+    assert update_room(store, room.id, {"hours": ["Sa 10:00-12:00"]}).hours.text == "Sa 10:00-12:00"
+
+
 @pytest.mark.parametrize(
     ("kw", "field"),
     [

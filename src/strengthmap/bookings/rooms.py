@@ -459,7 +459,7 @@ def _check_int(value: Any, name: str, lo: int, hi: int | None = None) -> int:
     return value
 
 
-def _validate(spec: RoomSpec) -> Hours:
+def _validate(spec: RoomSpec, hours: Hours | None = None) -> Hours:
     if not spec.name.strip():
         raise InputError("a room needs a name", field="name")
     _check_int(spec.capacity, "capacity", 1, 100_000)
@@ -498,7 +498,7 @@ def _validate(spec: RoomSpec) -> Hours:
     for p in spec.photos:
         if not str(p.get("url", "")).strip():
             raise InputError("a photo needs a url", field="photos")
-    return parse_hours(list(spec.hours) or None)
+    return hours if hours is not None else parse_hours(list(spec.hours) or None)
 
 
 def parse_layout(text: str) -> Layout:
@@ -636,7 +636,8 @@ def update_room(store: Store, room_id: str, changes: dict[str, Any], *, actor: s
         )
         bookable = changes.get("bookable", row.bookable)
         spec = replace(spec, **{k: v for k, v in changes.items() if k != "bookable"})
-        hours = _validate(spec)
+        # hours kept as they are unless changed (their text is not always one parseable value)
+        hours = _validate(spec, None if "hours" in changes else room.hours)
         before = room.to_dict()
         row.name = spec.name.strip()
         row.description = spec.description

@@ -16,6 +16,7 @@ from strengthmap.bookings.privacy import anonymise_bookings
 from strengthmap.bookings.times import to_local
 from strengthmap.bookings.views import BookingConflict, BookingView
 from strengthmap.cli.common import State, console, print_json, state
+from strengthmap.cli.rooms import emit, print_quote
 from strengthmap.errors import InputError
 
 app = typer.Typer(
@@ -219,9 +220,7 @@ def show(
         return
     _table([b], f"booking {b.id} ({b.room_name})")
     if b.quote:
-        from strengthmap.cli.rooms import _print_quote
-
-        _print_quote(b.quote)
+        print_quote(b.quote)
 
 
 @app.command("ics")
@@ -231,12 +230,7 @@ def ics(
     out: Path | None = typer.Option(None, "--out", help="Write the .ics here (default: print)."),
 ) -> None:
     """One booking as iCalendar, for its hirer (``booking_calendar``)."""
-    text = booking_calendar(core.get_booking(state(ctx).store(), booking_id))
-    if out is None:
-        typer.echo(text, nl=False)
-    else:
-        out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
+    emit(booking_calendar(core.get_booking(state(ctx).store(), booking_id)), out)
 
 
 @app.command("report")

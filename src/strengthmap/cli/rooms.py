@@ -301,10 +301,10 @@ def quote(
     if as_json:
         print_json(q.to_dict())
         return
-    _print_quote(q.to_dict())
+    print_quote(q.to_dict())
 
 
-def _print_quote(q: dict[str, Any]) -> None:
+def print_quote(q: dict[str, Any]) -> None:
     table = Table(title="Quote")
     for col in ("item", "list price", "concession", "charge"):
         table.add_column(col, justify="left" if col == "item" else "right")
@@ -357,7 +357,11 @@ def calendar(
     out: Path | None = typer.Option(None, "--out", help="Write the .ics here (default: print)."),
 ) -> None:
     """The room's busy times as iCalendar (``room_ics``): no names, no purposes."""
-    text = room_ics(state(ctx).store(), room_id)
+    emit(room_ics(state(ctx).store(), room_id), out)
+
+
+def emit(text: str, out: Path | None) -> None:
+    """Print ``text``, or write it to ``out`` and say so."""
     if out is None:
         typer.echo(text, nl=False)
     else:
