@@ -184,8 +184,14 @@ class BookingRules(RuleBasedStateMachine):
 
 
 @pytest.mark.slow
-def test_booking_rules_state_machine(tmp_path: Path) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'rules.sqlite'}")
+@pytest.mark.parametrize("backend", ["sqlite", "postgis"])
+def test_booking_rules_state_machine(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        store = open_store(f"sqlite:///{tmp_path / 'rules.sqlite'}")
+    else:
+        store = request.getfixturevalue("postgis_store")
     loc = add_location(store)
     ids = [
         make_room(store, loc, name=f"R{i}", setup_minutes=15, cleanup_minutes=15).id
@@ -194,7 +200,8 @@ def test_booking_rules_state_machine(tmp_path: Path) -> None:
     BookingRules.store = store
     BookingRules.room_ids = ids
     run = BookingRules.TestCase
-    run.settings = settings(max_examples=25, stateful_step_count=30, deadline=None,
-                            suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+    run.settings = settings(max_examples=25 if backend == "sqlite" else 8, stateful_step_count=30,
+                            deadline=None, suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
     run().runTest()
-    store.close()
+    if backend == "sqlite":
+        store.close()
