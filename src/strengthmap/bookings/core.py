@@ -53,6 +53,7 @@ from strengthmap.bookings.times import (
 from strengthmap.bookings.views import BookingConflict, BookingView, Clash
 from strengthmap.errors import Conflict, Forbidden, InputError, NotFound
 from strengthmap.storage import Store, schema
+from strengthmap.storage.schema.base import new_uuid
 from strengthmap.storage.schema.bookings import BOOKING_STATUSES, HOLDING_STATUSES
 
 B = schema.Booking
@@ -410,6 +411,55 @@ def _clashes_now(store: Store, room_id: str, start: datetime, end: datetime) -> 
         ]
 
 
+@dataclass
+class _Plan:
+    """A request checked and quoted against the room as read (outside the lock)."""
+
+    room: Room
+    fingerprint: tuple[Any, ...]
+    rule: str | None
+    slots: list[tuple[datetime, datetime, tuple[datetime, datetime], Quote]]
+    problems: list[Clash]
+
+
+def _fingerprint(row: schema.Room) -> tuple[Any, ...]:
+    """The room's booking rules: if they change between the check and the lock, check again."""
+    return (row.hours, row.closed, row.min_minutes, row.max_minutes, row.step_minutes,
+            row.setup_minutes, row.cleanup_minutes, row.horizon_days, row.bookable,
+            row.retired_at, row.capacity, row.layouts)  # fmt: skip
+
+
+def _plan(
+    session: Session,
+    req: BookingRequest,
+    start: datetime,
+    end: datetime,
+    hirer: PriceHirer,
+    now: datetime,
+) -> _Plan:
+    row, room = load_room(session, req.room_id)
+    if room.retired or not room.bookable:
+        raise InputError(f"the room {room.name!r} is not taking bookings", field="room")
+    _check_people(room, req.people, req.layout)
+    card = read_card(session, room.id)
+    occurrences, rule = _occurrences(req, start, end)
+    slots: list[tuple[datetime, datetime, tuple[datetime, datetime], Quote]] = []
+    problems: list[Clash] = []
+    for occ in occurrences:
+        if isinstance(occ, Clash):
+            problems.append(occ)
+            continue
+        s, e = occ
+        fault = check_slot(room, s, e, now)
+        if fault is not None:
+            if rule is None or fault[0] != "start":
+                raise InputError(fault[1], field=fault[0])
+            problems.append(Clash(s, e, fault[1]))
+            continue
+        slots.append((s, e, _block(room, s, e), compute_quote(card, s, e, hirer, req.extras)))
+    return _Plan(room, _fingerprint(row), rule, slots, problems)
+
+
 def _request(
     store: Store,
     req: BookingRequest,
@@ -423,44 +473,37 @@ def _request(
     actor: str,
     token: str,
 ) -> RequestResult:
+    # checks and quotes first, without the lock (the quote is the rate card's as read now) ...
+    with store.session() as read:
+        plan = _plan(read, req, start, end, hirer, now)
+    # ... then the lock: only the clash check and the writes are serialised
     with store.transaction() as session:
-        _row, room = load_room(session, req.room_id, lock=True)
-        if room.retired or not room.bookable:
-            raise InputError(f"the room {room.name!r} is not taking bookings", field="room")
-        _check_people(room, req.people, req.layout)
-        card = read_card(session, room.id)
-        occurrences, rule = _occurrences(req, start, end)
+        row = session.scalars(
+            select(schema.Room).where(schema.Room.id == req.room_id).with_for_update()
+        ).first()
+        if row is None or _fingerprint(row) != plan.fingerprint:  # the room changed meanwhile
+            plan = _plan(session, req, start, end, hirer, now)
+        room = plan.room
         expire_lapsed(session, now, room_id=room.id)
         series: schema.BookingSeries | None = None
-        if rule is not None:
+        if plan.rule is not None:
             series = schema.BookingSeries(
-                room_id=room.id, rule=rule,
+                id=new_uuid(), room_id=room.id, rule=plan.rule,
                 exdates=[str(x) for x in req.exceptions] or None,
             )  # fmt: skip
             session.add(series)
-            session.flush()
-        problems: list[Clash] = []
+        problems = list(plan.problems)
         made: list[schema.Booking] = []
         quotes: list[tuple[str, Quote]] = []
         token_hash = _hash(token)
-        for occ in occurrences:
-            if isinstance(occ, Clash):
-                problems.append(occ)
-                continue
-            s, e = occ
-            fault = check_slot(room, s, e, now)
-            if fault is not None:
-                if rule is None or fault[0] != "start":
-                    raise InputError(fault[1], field=fault[0])
-                problems.append(Clash(s, e, fault[1]))
-                continue
-            block = _block(room, s, e)
-            others = clashes_with(session, room.id, block)
+        for s, e, block, quote in plan.slots:
+            others = clashes_with(session, room.id, block)  # autoflush: sees this series' dates
             if others:
                 problems.extend(_clash(s, e, o) for o in others)
                 continue
-            quote = compute_quote(card, s, e, hirer, req.extras)
             b = schema.Booking(
+                id=new_uuid(),
+                created_at=now,
                 room_id=room.id,
                 series_id=series.id if series else None,
                 starts_at=s,
@@ -489,22 +532,20 @@ def _request(
                 concession=quote.concession,
             )
             session.add(b)
-            session.flush()  # the next occurrence sees this one; the database guard checks it
             made.append(b)
             quotes.append((to_local(s).date().isoformat(), quote))
+        problems.sort(key=lambda c: (c.start, c.busy_from or c.start))
         if problems and (not req.accept_free or not made):
             note = None
-            if rule is not None and made:
+            if plan.rule is not None and made:
                 note = f"{len(made)} of the dates are free: ask again accepting the free ones"
             raise BookingConflict(problems, note=note)
-        if not made:
-            raise BookingConflict(problems)
         views = tuple(BookingView.of(b, room.name) for b in made)
         for b in made:
             session.add(schema.AuditEntry(actor=actor, action="create", entity="booking", entity_id=b.id,
                                           changes={"status": [None, "pending"]}))  # fmt: skip
         _mail.queue(session, "received", views, location=room.location_name, token=token)
-        quote_json = quotes[0][1].to_dict() if rule is None else Quote.combine(quotes)
+        quote_json = quotes[0][1].to_dict() if plan.rule is None else Quote.combine(quotes)
         return RequestResult(
             id=series.id if series else made[0].id,
             status="pending",
