@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from strengthmap.bookings import BookingConflict, BookingRequest, confirm_booking, request_booking
 from strengthmap.storage import Store, open_store, schema
@@ -77,15 +77,20 @@ class GuardOnlyClient:
                              {"i": bid, "r": room_id, "s": fmt(start), "e": fmt(end), "bs": fmt(start - timedelta(minutes=15)),
                               "be": fmt(end + timedelta(minutes=15))})  # fmt: skip
             return bid
-        except IntegrityError:
+        except (IntegrityError, OperationalError):  # an overlap, or (PostgreSQL) a deadlock
             return None
 
     def confirm(self, booking_id: str) -> bool:
-        with self.store.engine.begin() as conn:
-            conn.execute(
-                text("UPDATE booking SET status = 'confirmed' WHERE id = :i"), {"i": booking_id}
-            )
-        return True
+        try:
+            with self.store.engine.begin() as conn:
+                conn.execute(
+                    text("UPDATE booking SET status = 'confirmed' WHERE id = :i"), {"i": booking_id}
+                )
+            return True
+        except (
+            OperationalError
+        ):  # PostgreSQL: two confirmations checking each other's rows deadlock
+            return False
 
     def close(self) -> None:
         self.store.close()
