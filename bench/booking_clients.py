@@ -87,9 +87,8 @@ class GuardOnlyClient:
                     text("UPDATE booking SET status = 'confirmed' WHERE id = :i"), {"i": booking_id}
                 )
             return True
-        except (
-            OperationalError
-        ):  # PostgreSQL: two confirmations checking each other's rows deadlock
+        # PostgreSQL: two confirmations checking each other's rows can deadlock
+        except OperationalError:
             return False
 
     def close(self) -> None:
