@@ -51,6 +51,7 @@ from strengthmap.bookings import (
 )
 from strengthmap.bookings.examples import RATES_FILE
 from strengthmap.bookings.prices import rate_card_csv
+from strengthmap.bookings.rooms import Room
 from strengthmap.errors import Forbidden, InputError, NotFound
 from strengthmap.storage import Store, schema
 
@@ -819,3 +820,48 @@ def test_equity_report_on_the_leeds_data(data_dir: Path, tmp_path: Path) -> None
     assert all(s is not None for s in shares) and sum(s or 0 for s in shares) == pytest.approx(1.0)
     assert rep.population_base.startswith("residents of the loaded LSOAs by IoD2019")
     store.close()
+
+
+def _at_0005(url: str) -> Store:
+    from strengthmap.storage import open_store
+
+    store = open_store(url, upgrade=False)
+    store.upgrade("0005")
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO location (id, location_type, name, created_at, updated_at) "
+                          "VALUES ('loc-1', 'physical', 'Old hall', '2025-01-01 00:00:00', '2025-01-01 00:00:00')"))  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO room (id, location_id, name, step_free, bookable) VALUES ('room-1', 'loc-1', 'Hall', :t, :t)"
+            ),
+            {"t": True},
+        )
+        conn.execute(text("INSERT INTO booking (id, room_id, starts_at, ends_at, hirer_name, status, created_at) VALUES "
+                          "('b-1', 'room-1', '2026-12-01 10:00:00', '2026-12-01 12:00:00', 'Old', 'requested', '2025-01-01 00:00:00')"))  # fmt: skip
+    return store
+
+
+def test_migration_0007_keeps_existing_rooms_and_bookings(tmp_path: Path) -> None:
+    store = _at_0005(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    store.upgrade()
+    room = get_room_(store, "room-1")
+    assert room.facilities == ("step_free",) and room.hours.text == "Mo-Su 08:00-22:00"
+    b = get_booking(store, "b-1")
+    assert (b.status, b.block_start, b.block_end) == ("pending", b.start, b.end)
+    with pytest.raises(BookingConflict):  # the old booking holds its room
+        request_booking(store, req("room-1", "2026-12-01T11:00", "2026-12-01T13:00"), now=NOW)
+
+
+def test_migration_0007_will_not_drop_a_price(tmp_path: Path) -> None:
+    store = _at_0005(f"sqlite:///{tmp_path / 'priced.sqlite'}")
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE room SET hourly_price_pence = 1500"))
+    with pytest.raises(RuntimeError, match="rate card"):
+        store.upgrade()
+    assert store.current_revision() == "0005"
+
+
+def get_room_(store: Store, room_id: str) -> Room:
+    from strengthmap.bookings import get_room
+
+    return get_room(store, room_id)

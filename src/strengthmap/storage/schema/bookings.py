@@ -92,7 +92,7 @@ class Room(Base):
     cancel_free_days: Mapped[int] = mapped_column(Integer, default=7)
     cancel_fee_percent: Mapped[int] = mapped_column(Integer, default=50)
     bookable: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column()
 
 

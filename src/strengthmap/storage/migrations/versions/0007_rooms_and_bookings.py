@@ -74,49 +74,34 @@ def upgrade() -> None:
             f"{priced} room(s) have a price in the old placeholder columns: move it to a rate "
             "card (strengthmap rooms rates) before upgrading; nothing was changed"
         )
-    with op.batch_alter_table("room", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("layouts", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("facilities", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("photos", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("hours", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("hours_text", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("closed", sa.JSON(), nullable=True))
-        for name, default in (
-            ("min_minutes", "30"),
-            ("step_minutes", "15"),
-            ("setup_minutes", "0"),
-            ("cleanup_minutes", "0"),
-            ("horizon_days", "365"),
-            ("cancel_free_days", "7"),
-            ("cancel_fee_percent", "50"),
-        ):
-            batch_op.add_column(
-                sa.Column(name, sa.Integer(), nullable=False, server_default=default)
-            )
-        batch_op.add_column(sa.Column("max_minutes", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("created_at", TS, nullable=False, server_default=sa.func.current_timestamp())
-        )
+    # plain ALTER TABLE on both backends (SQLite >= 3.35 drops a plain column in place): a batch
+    # copy of ``room`` would have to drop the table that bookings point at
+    for name in ("layouts", "facilities", "photos", "hours", "closed"):
+        op.add_column("room", sa.Column(name, sa.JSON(), nullable=True))
+    op.add_column("room", sa.Column("hours_text", sa.Text(), nullable=True))
+    # NOT NULL columns need a server default to be added to existing rows; it stays (the same
+    # value as the model's default)
+    for name, default in (
+        ("min_minutes", "30"),
+        ("step_minutes", "15"),
+        ("setup_minutes", "0"),
+        ("cleanup_minutes", "0"),
+        ("horizon_days", "365"),
+        ("cancel_free_days", "7"),
+        ("cancel_fee_percent", "50"),
+    ):
+        op.add_column("room", sa.Column(name, sa.Integer(), nullable=False, server_default=default))
+    op.add_column("room", sa.Column("max_minutes", sa.Integer(), nullable=True))
+    # nullable: SQLite cannot add a column whose default is the time; existing rooms get "now"
+    op.add_column("room", sa.Column("created_at", TS, nullable=True))
+    op.execute("UPDATE room SET created_at = CURRENT_TIMESTAMP")
     bind.execute(
         sa.text("UPDATE room SET facilities = :f WHERE step_free").bindparams(
             sa.bindparam("f", ["step_free"], type_=sa.JSON())
         )
     )
-    with op.batch_alter_table("room", schema=None) as batch_op:
-        batch_op.drop_column("hourly_price_pence")
-        batch_op.drop_column("price_rules")
-        batch_op.drop_column("step_free")
-        for name in (
-            "min_minutes",
-            "step_minutes",
-            "setup_minutes",
-            "cleanup_minutes",
-            "horizon_days",
-            "cancel_free_days",
-            "cancel_fee_percent",
-            "created_at",
-        ):
-            batch_op.alter_column(name, server_default=None)
+    for name in ("hourly_price_pence", "price_rules", "step_free"):
+        op.drop_column("room", name)
 
     op.create_table(
         "room_rate",
@@ -306,13 +291,12 @@ def downgrade() -> None:
     for table in ("room_extra", "room_concession", "room_rate"):
         op.drop_index(op.f(f"ix_{table}_room_id"), table_name=table)
         op.drop_table(table)
-    with op.batch_alter_table("room", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("step_free", sa.Boolean(), nullable=True))
-        batch_op.add_column(sa.Column("hourly_price_pence", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("price_rules", sa.JSON(), nullable=True))
-        for name in (
-            "layouts", "facilities", "photos", "hours", "hours_text", "closed", "min_minutes",
-            "step_minutes", "setup_minutes", "cleanup_minutes", "horizon_days",
-            "cancel_free_days", "cancel_fee_percent", "max_minutes", "created_at",
-        ):  # fmt: skip
-            batch_op.drop_column(name)
+    op.add_column("room", sa.Column("step_free", sa.Boolean(), nullable=True))
+    op.add_column("room", sa.Column("hourly_price_pence", sa.Integer(), nullable=True))
+    op.add_column("room", sa.Column("price_rules", sa.JSON(), nullable=True))
+    for name in (
+        "layouts", "facilities", "photos", "hours", "hours_text", "closed", "min_minutes",
+        "step_minutes", "setup_minutes", "cleanup_minutes", "horizon_days",
+        "cancel_free_days", "cancel_fee_percent", "max_minutes", "created_at",
+    ):  # fmt: skip
+        op.drop_column("room", name)
