@@ -29,7 +29,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from strengthmap.bookings.core import refresh_statuses
 from strengthmap.bookings.prices import CATEGORIES
@@ -215,7 +215,7 @@ def equity_report(
         stmt = (
             select(B, schema.Room.name)
             .join(schema.Room, schema.Room.id == B.room_id)
-            .where(or_status(USED) | (B.cancel_fee_pence > 0))
+            .where(or_(B.status.in_(USED), B.cancel_fee_pence > 0))
         )
         if room_id is not None:
             stmt = stmt.where(B.room_id == room_id)
@@ -326,10 +326,6 @@ def equity_report(
     return EquityReport(
         release, lo, hi, room_ids, tuple(rows), tuple(who_dec), tuple(who_cat), base, tuple(notes)
     )
-
-
-def or_status(statuses: tuple[str, ...]) -> Any:
-    return B.status.in_(statuses)
 
 
 def _safe(value: Any) -> Any:
