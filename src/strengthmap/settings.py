@@ -74,6 +74,28 @@ class Settings:
             "help": "Optional map tile URL template (e.g. a local tile server). The map works without it.",
         },
     )
+    smtp_url: str | None = field(
+        default=None,
+        metadata={
+            "help": "Mail server for booking messages: smtp://user:pass@host:587?starttls=1 or "
+            "smtps://host:465. Unset: messages wait in the outbox staff can read.",
+        },
+    )
+    mail_from: str = field(
+        default="bookings@localhost",
+        metadata={"help": "The From address of booking messages."},
+    )
+    booking_hold_hours: int = field(
+        default=72,
+        metadata={"help": "How long a booking request holds its slot before staff decide (hours)."},
+    )
+    booking_retention_months: int = field(
+        default=12,
+        metadata={
+            "help": "Months after a booking ends before `bookings anonymise` removes the hirer's "
+            "name, email and postcode (their area and IMD decile are kept for the report).",
+        },
+    )
     host: str = field(default="127.0.0.1", metadata={"help": "Address the web server listens on."})
     port: int = field(default=8000, metadata={"help": "Port the web server listens on."})
 
@@ -136,14 +158,19 @@ def settings_environment(settings: Settings) -> dict[str, str]:
     }
 
 
+_INT_SETTINGS = frozenset({"port", "booking_hold_hours", "booking_retention_months"})
+
+
 def _coerce(name: str, raw: str) -> Any:
     if name == "data_dir":
         return Path(raw).expanduser()
-    if name == "port":
+    if name in _INT_SETTINGS:
         try:
             return int(raw)
         except ValueError as exc:
-            raise ConfigError(f"{ENV_PREFIX}PORT must be a whole number, not {raw!r}") from exc
+            raise ConfigError(
+                f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}"
+            ) from exc
     return raw
 
 

@@ -13,7 +13,19 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from strengthmap.cli import areas, data, db, directory, geography, route, serve, users, walk
+from strengthmap.cli import (
+    areas,
+    bookings,
+    data,
+    db,
+    directory,
+    geography,
+    rooms,
+    route,
+    serve,
+    users,
+    walk,
+)
 from strengthmap.cli.common import State
 from strengthmap.errors import StrengthmapError
 from strengthmap.settings import Settings
@@ -48,13 +60,18 @@ app.add_typer(route.app, name="route")
 app.add_typer(directory.app, name="directory")
 app.add_typer(users.app, name="users")
 app.add_typer(walk.app, name="walk")
+app.add_typer(rooms.app, name="rooms")
+app.add_typer(bookings.app, name="bookings")
 app.command("serve")(serve.serve)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI, turning StrengthmapError into one message and its exit code."""
     try:
-        app(args=argv, standalone_mode=False)
+        # in non-standalone mode click returns a typer.Exit's code instead of raising it
+        code = app(args=argv, standalone_mode=False)
+        if isinstance(code, int) and code:
+            return code
     except StrengthmapError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
         return exc.exit_code

@@ -8,14 +8,23 @@ from strengthmap.storage.schema.accounts import (
     UserSession,
 )
 from strengthmap.storage.schema.base import Base, new_uuid, utcnow
+from strengthmap.storage.schema.bookings import (
+    BOOKING_STATUSES,
+    HOLDING_STATUSES,
+    Booking,
+    BookingMessage,
+    BookingSeries,
+    Room,
+    RoomConcession,
+    RoomExtra,
+    RoomRate,
+)
 from strengthmap.storage.schema.community import (
     CONSENT_LEVELS,
     TIE_NODE_KINDS,
-    Booking,
     Commission,
     CommissionStage,
     Person,
-    Room,
     Route,
     Story,
     StoryLink,
@@ -58,7 +67,9 @@ metadata = Base.metadata
 
 __all__ = [
     "ABCD_KINDS",
+    "BOOKING_STATUSES",
     "CONSENT_LEVELS",
+    "HOLDING_STATUSES",
     "IMD_DOMAINS",
     "ROLES",
     "TIE_NODE_KINDS",
@@ -70,6 +81,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Booking",
+    "BookingMessage",
+    "BookingSeries",
     "Commission",
     "CommissionStage",
     "Contact",
@@ -89,6 +102,9 @@ __all__ = [
     "PopulationEstimate",
     "Postcode",
     "Room",
+    "RoomConcession",
+    "RoomExtra",
+    "RoomRate",
     "Route",
     "Schedule",
     "Service",

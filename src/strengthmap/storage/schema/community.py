@@ -1,6 +1,6 @@
-"""People and ties, rooms and bookings, stories, routes and walks, and commissioning cycles.
+"""People and ties, stories, routes and walks, and commissioning cycles.
 
-Features for these come in later issues; the tables are here so the whole domain model of
+Features for these come in later issues (rooms and bookings live in ``bookings``); the tables are here so the whole domain model of
 DESIGN.md section 3 has a home from the first migration.
 """
 
@@ -11,8 +11,6 @@ from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
-    Boolean,
-    CheckConstraint,
     Date,
     Float,
     ForeignKey,
@@ -66,52 +64,6 @@ class Tie(Base):
     ended: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     consent: Mapped[str] = mapped_column(String(16), default="internal")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Room(Base):
-    """A bookable space in a location: capacity, accessibility, price rules and concessions."""
-
-    __tablename__ = "room"
-
-    id: Mapped[str] = uuid_pk()
-    location_id: Mapped[str] = mapped_column(ForeignKey("location.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
-    capacity: Mapped[int | None] = mapped_column(Integer)
-    accessibility: Mapped[str | None] = mapped_column(Text)
-    step_free: Mapped[bool | None] = mapped_column(Boolean)
-    hourly_price_pence: Mapped[int | None] = mapped_column(Integer)  # standard rate, GBP pence
-    price_rules: Mapped[list[Any] | None] = (
-        mapped_column()
-    )  # concessions: [{"who": ..., "percent_off": ...}]
-    bookable: Mapped[bool] = mapped_column(Boolean, default=True)
-    retired_at: Mapped[datetime | None] = mapped_column()
-
-
-class Booking(Base):
-    """A hire of a room for a time range (UTC). Two confirmed bookings of one room never overlap.
-
-    SQLite enforces this in the booking code inside one IMMEDIATE transaction; PostgreSQL adds an
-    exclusion constraint when the bookings feature lands.
-    """
-
-    __tablename__ = "booking"
-    __table_args__ = (CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
-
-    id: Mapped[str] = uuid_pk()
-    room_id: Mapped[str] = mapped_column(ForeignKey("room.id"), index=True)
-    starts_at: Mapped[datetime] = mapped_column(index=True)
-    ends_at: Mapped[datetime] = mapped_column(index=True)
-    hirer_name: Mapped[str] = mapped_column(String(200))
-    hirer_email: Mapped[str | None] = mapped_column(String(300))
-    purpose: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(
-        String(16), default="requested"
-    )  # requested|confirmed|cancelled
-    price_pence: Mapped[int | None] = mapped_column(Integer)
-    concession: Mapped[str | None] = mapped_column(String(64))
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -198,11 +150,9 @@ class CommissionStage(Base):
 __all__ = [
     "CONSENT_LEVELS",
     "TIE_NODE_KINDS",
-    "Booking",
     "Commission",
     "CommissionStage",
     "Person",
-    "Room",
     "Route",
     "Story",
     "StoryLink",
