@@ -12,14 +12,20 @@ from strengthmap.storage.schema.community import (
     CONSENT_LEVELS,
     TIE_NODE_KINDS,
     Booking,
-    Commission,
-    CommissionStage,
     Person,
     Room,
     Route,
     Story,
     StoryLink,
     Tie,
+)
+from strengthmap.storage.schema.commissioning import (
+    COMMISSION_STAGES,
+    INVOLVEMENT_METHODS,
+    Commission,
+    CommissionStage,
+    InvolvementEvent,
+    SourceCoverage,
 )
 from strengthmap.storage.schema.directory import (
     ABCD_KINDS,
@@ -57,8 +63,10 @@ metadata = Base.metadata
 
 __all__ = [
     "ABCD_KINDS",
+    "COMMISSION_STAGES",
     "CONSENT_LEVELS",
     "IMD_DOMAINS",
+    "INVOLVEMENT_METHODS",
     "ROLES",
     "TIE_NODE_KINDS",
     "Accessibility",
@@ -78,6 +86,7 @@ __all__ = [
     "Funding",
     "Indicator",
     "IndicatorValue",
+    "InvolvementEvent",
     "Language",
     "Location",
     "LoginAttempt",
@@ -93,6 +102,7 @@ __all__ = [
     "Service",
     "ServiceArea",
     "ServiceAtLocation",
+    "SourceCoverage",
     "Story",
     "StoryLink",
     "Taxonomy",
