@@ -8,6 +8,14 @@ from strengthmap.storage.schema.accounts import (
     UserSession,
 )
 from strengthmap.storage.schema.base import Base, new_uuid, utcnow
+from strengthmap.storage.schema.commissioning import (
+    COMMISSION_STAGES,
+    INVOLVEMENT_METHODS,
+    Commission,
+    CommissionStage,
+    InvolvementEvent,
+    SourceCoverage,
+)
 from strengthmap.storage.schema.community import (
     CONSENT_LEVELS,
     TIE_NODE_KINDS,
@@ -18,14 +26,6 @@ from strengthmap.storage.schema.community import (
     Story,
     StoryLink,
     Tie,
-)
-from strengthmap.storage.schema.commissioning import (
-    COMMISSION_STAGES,
-    INVOLVEMENT_METHODS,
-    Commission,
-    CommissionStage,
-    InvolvementEvent,
-    SourceCoverage,
 )
 from strengthmap.storage.schema.directory import (
     ABCD_KINDS,

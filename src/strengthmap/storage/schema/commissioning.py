@@ -102,7 +102,9 @@ class SourceCoverage(Base):
     __tablename__ = "source_coverage"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    source: Mapped[str] = mapped_column(String(64), index=True)  # Service.source, e.g. "ods_epraccur"
+    source: Mapped[str] = mapped_column(
+        String(64), index=True
+    )  # Service.source, e.g. "ods_epraccur"
     description: Mapped[str | None] = mapped_column(Text)
     geometry: Mapped[BaseGeometry | None] = mapped_column(Geometry(), nullable=True)
     area_codes: Mapped[list[Any] | None] = mapped_column()

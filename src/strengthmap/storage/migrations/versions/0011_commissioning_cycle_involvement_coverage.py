@@ -38,9 +38,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("areas", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("owner", sa.String(length=300), nullable=True))
         batch_op.add_column(
-            sa.Column(
-                "stage", sa.String(length=32), nullable=False, server_default="analyse_need"
-            )
+            sa.Column("stage", sa.String(length=32), nullable=False, server_default="analyse_need")
         )
         batch_op.add_column(sa.Column("cycle", sa.Integer(), nullable=False, server_default="1"))
         batch_op.add_column(
