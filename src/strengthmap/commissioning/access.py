@@ -53,7 +53,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, Protocol
 
@@ -62,7 +62,13 @@ from numpy.typing import ArrayLike, NDArray
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
-from strengthmap.commissioning.areas import AreaTable, load_areas, point_kinds_note
+from strengthmap.commissioning.areas import (
+    AREA_DATASETS,
+    AreaTable,
+    attribution,
+    load_areas,
+    point_kinds_note,
+)
 from strengthmap.errors import InputError
 from strengthmap.storage import Store
 
@@ -483,6 +489,7 @@ class AccessResult:
     supply_total: float
     pairs: int
     notes: list[str] = field(default_factory=list)
+    attribution: list[str] = field(default_factory=list)
 
     @property
     def access(self) -> NDArray[np.float64]:
@@ -500,6 +507,7 @@ class AccessResult:
             "pairs_in_catchment": self.pairs,
             "areas": [a.to_dict() for a in self.areas],
             "notes": list(self.notes),
+            "attribution": list(self.attribution),
         }
 
 
@@ -667,6 +675,7 @@ def access_to_assets(
 
     weighting(method, catchment_m, bands=bands, decay=decay, sigma_m=sigma_m)  # check first
     notes: list[str] = []
+    datasets: list[str] = list(AREA_DATASETS)
     if supply_file is not None:
         if text or taxonomy or kind or sources:
             raise InputError(
@@ -680,11 +689,12 @@ def access_to_assets(
         found = directory_supply(store, text=text, taxonomy=taxonomy, kind=kind, sources=sources)
         supply = found.points()
         notes.extend(found.notes())
+        datasets.extend(found.sources())
     table = load_areas(store, areas)
     notes.append(point_kinds_note(table))
     if table.population_year:
         notes.append(f"population: ONS mid-{table.population_year} estimates on LSOA 2011")
-    return two_step_fca(
+    result = two_step_fca(
         demand_from_areas(table),
         supply,
         catchment_m=catchment_m,
@@ -695,6 +705,7 @@ def access_to_assets(
         distance=distance,
         notes=notes,
     )
+    return replace(result, attribution=attribution(store, *datasets))
 
 
 # --- supply from a GeoJSON file -------------------------------------------------------------

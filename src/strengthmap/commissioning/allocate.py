@@ -64,7 +64,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import rankdata
 
-from strengthmap.commissioning.areas import AreaTable, load_areas
+from strengthmap.commissioning.areas import AREA_DATASETS, AreaTable, attribution, load_areas
 from strengthmap.commissioning.need import need_scores
 from strengthmap.errors import InputError
 from strengthmap.storage import Store
@@ -272,6 +272,7 @@ class Allocation:
     summary: AllocationSummary
     need_unit: str
     notes: list[str] = field(default_factory=list)
+    attribution: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -283,6 +284,7 @@ class Allocation:
             "areas": [a.to_dict() for a in self.areas],
             "summary": self.summary.to_dict(),
             "notes": list(self.notes),
+            "attribution": list(self.attribution),
         }
 
 
@@ -604,7 +606,9 @@ def allocate_budget(
                 "only): use --gradient rank or decile, or --need imd2025",
                 field="gradient",
             )
-    return allocate(data, options)
+    result = allocate(data, options)
+    need_data = "life_expectancy" if options.need == "le" else options.need
+    return replace(result, attribution=attribution(store, *AREA_DATASETS, need_data))
 
 
 @dataclass(frozen=True)
@@ -643,6 +647,7 @@ class ScenarioComparison:
                 }
                 for i, a in enumerate(first.areas)
             ],
+            "attribution": list(first.attribution),
         }
 
 

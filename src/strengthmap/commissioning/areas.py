@@ -363,6 +363,26 @@ def life_expectancy_values(
     return LifeExpectancyValues(period, sex, arr[:, 0], arr[:, 1], arr[:, 2])
 
 
+def attribution(store: Store, *datasets: str) -> list[str]:
+    """The attribution lines of the loaded datasets whose id starts with one of ``datasets``
+    (e.g. ``"imd2019"``, ``"population_"``, a directory source such as ``"ods_epraccur"``),
+    each once, in the order asked."""
+    with store.session() as session:
+        rows = session.execute(
+            select(schema.Dataset.id, schema.Dataset.attribution).order_by(schema.Dataset.id)
+        ).all()
+    out: list[str] = []
+    for prefix in datasets:
+        for ds_id, text in rows:
+            if str(ds_id).startswith(prefix) and text and text not in out:
+                out.append(str(text))
+    return out
+
+
+#: Datasets behind the areas themselves: boundaries, population, the official lookups.
+AREA_DATASETS = ("boundaries_lsoa2011", "population_", "lookup_lsoa2011")
+
+
 def point_kinds_note(table: AreaTable) -> str:
     """How the demand points were chosen, with the count of each kind."""
     n_rep = sum(1 for k in table.point_kind if k != "centroid")
@@ -373,12 +393,14 @@ def point_kinds_note(table: AreaTable) -> str:
 
 
 __all__ = [
+    "AREA_DATASETS",
     "IMD_MEASURES",
     "IMD_VINTAGE",
     "LE_SEXES",
     "AreaTable",
     "ImdValues",
     "LifeExpectancyValues",
+    "attribution",
     "demand_point",
     "imd_values",
     "life_expectancy_periods",

@@ -57,6 +57,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from strengthmap.commissioning.areas import (
+    AREA_DATASETS,
+    attribution,
     imd_values,
     life_expectancy_periods,
     life_expectancy_values,
@@ -272,6 +274,7 @@ class HealthGap:
     periods: tuple[PeriodGap, ...]
     trend: Trend | None
     notes: list[str] = field(default_factory=list)
+    attribution: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         f = self.periods[0].fit if self.periods else None
@@ -287,6 +290,7 @@ class HealthGap:
             "periods": [p.to_dict() for p in self.periods],
             "trend": self.trend.to_dict() if self.trend else None,
             "notes": list(self.notes),
+            "attribution": list(self.attribution),
         }
 
 
@@ -423,7 +427,8 @@ def health_gap(
             f"only one period is loaded ({periods[0]}): whether the gap is closing, and whether "
             "the poorest end is rising fastest, needs at least two"
         )
-    return HealthGap(measure, imd_release, deciles, tuple(results), trend, notes)
+    sources = attribution(store, *AREA_DATASETS, f"imd{imd_release}", "life_expectancy")
+    return HealthGap(measure, imd_release, deciles, tuple(results), trend, notes, sources)
 
 
 __all__ = [

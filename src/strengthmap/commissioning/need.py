@@ -60,9 +60,11 @@ from strengthmap.commissioning.access import (
     weighting,
 )
 from strengthmap.commissioning.areas import (
+    AREA_DATASETS,
     IMD_MEASURES,
     AreaTable,
     LifeExpectancyValues,
+    attribution,
     imd_values,
     life_expectancy_values,
     load_areas,
@@ -398,6 +400,7 @@ class NeedStrength:
     thresholds: Thresholds
     areas: list[NeedStrengthArea]
     notes: list[str]
+    attribution: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(QUADRANTS, 0)
@@ -439,6 +442,7 @@ class NeedStrength:
             "coverage_counts": self.coverage_counts(),
             "areas": [a.to_dict() for a in self.areas],
             "notes": list(self.notes),
+            "attribution": list(self.attribution),
         }
 
 
@@ -549,7 +553,8 @@ def need_strength(
             f"IMD {scores.release}: {len(scores.notes)} areas reach the release through the "
             "2011 -> 2021 lookup with a note (merged or split)"
         )
-    return NeedStrength(scores, strength, t, rows, notes)
+    datasets = [*AREA_DATASETS, f"imd{scores.release}", "life_expectancy", *supply.sources()]
+    return NeedStrength(scores, strength, t, rows, notes, attribution(store, *datasets))
 
 
 __all__ = [
