@@ -553,7 +553,7 @@ def _check_demand(demand: Demand) -> NDArray[np.float64]:
     if len(bad):
         i = int(bad[0])
         raise InputError(
-            f"area {demand.codes[i]} has population {demand.population[i]!r}: access per "
+            f"area {demand.codes[i]} has population {pop[i]:g}: access per "
             "resident needs a population above 0",
             field="population",
         )
@@ -567,7 +567,7 @@ def _check_supply(supply: Supply) -> None:
     bad = np.flatnonzero(~np.isfinite(cap) | (cap < 0))
     if len(bad):
         raise InputError(
-            f"supply point {supply.ids[int(bad[0])]} has capacity {cap[int(bad[0])]!r}: "
+            f"supply point {supply.ids[int(bad[0])]} has capacity {cap[int(bad[0])]:g}: "
             "capacity must be 0 or more",
             field="capacity",
         )

@@ -456,7 +456,7 @@ def allocate(areas: AllocationInput, options: AllocationOptions) -> Allocation:
     bad = np.flatnonzero(~np.isfinite(pop) | (pop <= 0))
     if len(bad):
         raise InputError(
-            f"area {areas.codes[int(bad[0])]} has population {areas.population[int(bad[0])]!r}: "
+            f"area {areas.codes[int(bad[0])]} has population {pop[int(bad[0])]:g}: "
             "every area needs a population above 0",
             field="population",
         )
