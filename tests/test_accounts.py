@@ -94,7 +94,9 @@ def test_roles_grant_what_the_table_says() -> None:
     # a commissioner is not a directory editor, and an editor does not run commissions
     assert [accounts.has_role(u, "commissioner") for u in users] == [False, False, True, True]
     assert [accounts.has_role(u, "admin") for u in users] == [False, False, False, True]
-    assert not accounts.has_role(accounts.User(8, "c@x.org", "commissioner", disabled=True), "viewer")
+    assert not accounts.has_role(
+        accounts.User(8, "c@x.org", "commissioner", disabled=True), "viewer"
+    )
     # a role name the table does not know grants nothing (an account row edited by hand)
     assert not accounts.has_role(accounts.User(7, "o@x.org", "owner"), "viewer")
     assert not accounts.has_role(accounts.User(9, "d@x.org", "admin", disabled=True), "viewer")

@@ -7,6 +7,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,11 +159,13 @@ def test_catchment_edge_is_decided_by_the_exact_geodesic_distance() -> None:
 
 
 def _brute(o: Points, d: Points, max_m: float) -> dict[tuple[int, int], float]:
-    i, j = np.meshgrid(np.arange(len(o)), np.arange(len(d)), indexing="ij")
-    i, j = i.ravel(), j.ravel()
+    grid_i, grid_j = np.meshgrid(np.arange(len(o)), np.arange(len(d)), indexing="ij")
+    i, j = grid_i.ravel(), grid_j.ravel()
     _, _, dist = GEOD.inv(o.lon[i], o.lat[i], d.lon[j], d.lat[j])
     keep = dist <= max_m
-    return {(int(a), int(b)): float(c) for a, b, c in zip(i[keep], j[keep], dist[keep], strict=True)}
+    return {
+        (int(a), int(b)): float(c) for a, b, c in zip(i[keep], j[keep], dist[keep], strict=True)
+    }
 
 
 @pytest.mark.parametrize("lat0", [53.8, -33.9, 0.0, 78.2])
@@ -173,16 +176,23 @@ def test_sparse_pairs_equal_every_pair_measured(lat0: float) -> None:
     want = _brute(o, d, 3000)
     provider = GeodesicDistance()
     exact = provider.pairs_within(o, d, 3000)
-    got = {(int(a), int(b)): float(c) for a, b, c in zip(exact.origin, exact.destination, exact.distance_m, strict=True)}
+    got = {
+        (int(a), int(b)): float(c)
+        for a, b, c in zip(exact.origin, exact.destination, exact.distance_m, strict=True)
+    }
     assert got.keys() == want.keys()
     assert all(got[k] == want[k] for k in want)
     # with band edges most pairs are not measured, yet each lands in the same band
     edges = [1000.0, 2000.0, 3000.0]
     banded = provider.pairs_within(o, d, 3000, exact_at=edges)
-    assert {(int(a), int(b)) for a, b in zip(banded.origin, banded.destination, strict=True)} == want.keys()
+    assert {
+        (int(a), int(b)) for a, b in zip(banded.origin, banded.destination, strict=True)
+    } == want.keys()
     assert banded.exact.mean() < 0.2
     w = weighting("e2sfca", 3000, bands=[(1000, 1.0), (2000, 0.5), (3000, 0.25)])
-    true = np.array([want[(int(a), int(b))] for a, b in zip(banded.origin, banded.destination, strict=True)])
+    true = np.array(
+        [want[(int(a), int(b))] for a, b in zip(banded.origin, banded.destination, strict=True)]
+    )
     assert np.array_equal(w.weights(banded.distance_m), w.weights(true))
     # nearest: the same as measuring everything
     idx, dist = provider.nearest(o, d)
@@ -259,7 +269,11 @@ def _write(tmp_path: Path, features: list[dict[str, object]]) -> Path:
 
 
 def _point(lon: float, lat: float, **props: object) -> dict[str, object]:
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": props,
+    }
 
 
 def test_supply_file_capacity_and_its_faults(tmp_path: Path) -> None:
@@ -269,7 +283,7 @@ def test_supply_file_capacity_and_its_faults(tmp_path: Path) -> None:
         _write(tmp_path, [_point(-1.55, 53.80, name="Hub", capacity=3), _point(-1.54, 53.81)])
     )
     assert ok.capacity.tolist() == [3.0, 1.0] and ok.names == ("Hub", None)
-    cases = [
+    cases: list[tuple[list[dict[str, object]], int, str, str]] = [
         ([_point(-1.55, 53.80), _point(430_000, 433_000)], 2, "geometry.coordinates", "OSGB36"),
         ([_point(53.80, -1.55)], 1, "geometry.coordinates", "swapped"),
         ([_point(-1.55, 53.80, capacity="lots")], 1, "properties.capacity", "not a number"),
@@ -295,8 +309,8 @@ def _pysal(
     """PySAL ``access`` on every (area, supply) pair with its geodesic distance."""
     from access import Access
 
-    i, j = np.meshgrid(np.arange(len(demand)), np.arange(len(supply)), indexing="ij")
-    i, j = i.ravel(), j.ravel()
+    grid_i, grid_j = np.meshgrid(np.arange(len(demand)), np.arange(len(supply)), indexing="ij")
+    i, j = grid_i.ravel(), grid_j.ravel()
     _, _, dist = GEOD.inv(demand.lon[i], demand.lat[i], supply.lon[j], supply.lat[j])
     costs = pd.DataFrame(
         {"origin": np.array(demand.codes)[i], "dest": np.array(supply.ids)[j], "cost": dist}
@@ -329,7 +343,7 @@ def test_equal_to_pysal_access_on_the_leeds_gp_practices(leeds_store: Store) -> 
     assert len(table) == 482 and found.services == 86 and len(supply) == 86
     for catchment in (1500.0, 3000.0):
         third = catchment / 3
-        cases = [
+        cases: list[tuple[str, dict[str, Any], Any]] = [
             ("2sfca", {}, None),
             ("e2sfca", {}, weights.step_fn({third: 1.0, 2 * third: 0.68, catchment: 0.22})),
             ("e2sfca", {"decay": "gaussian"}, weights.gaussian(catchment / 2)),

@@ -36,6 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import shapely
 from pyproj import Geod
+from shapely.errors import ShapelyError
 from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -120,7 +121,7 @@ class Coverage:
 def _check_geometry(polygon: BaseGeometry | dict[str, Any]) -> BaseGeometry:
     try:
         geom = shape(polygon) if isinstance(polygon, dict) else polygon
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, ShapelyError) as exc:
         raise InputError(f"not a GeoJSON geometry: {exc}", field="polygon") from None
     if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
         raise InputError(

@@ -34,12 +34,15 @@ class Commission(Base):
     id: Mapped[str] = uuid_pk()
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)
-    budget_pence: Mapped[int | None] = mapped_column(BigInteger)
+    # 64-bit on PostgreSQL; SQLite's INTEGER holds 64 bits already (migration 0011)
+    budget_pence: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     place: Mapped[str | None] = mapped_column(String(100))
     areas: Mapped[list[Any] | None] = mapped_column()  # area codes (LSOA, MSOA or LAD)
     owner: Mapped[str | None] = mapped_column(String(300))  # the owning account's email
-    stage: Mapped[str] = mapped_column(String(32), default="analyse_need")
-    cycle: Mapped[int] = mapped_column(Integer, default=1)
+    stage: Mapped[str] = mapped_column(
+        String(32), default="analyse_need", server_default="analyse_need"
+    )
+    cycle: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     method: Mapped[dict[str, Any] | None] = mapped_column()  # allocator options, shown with results
     allocation: Mapped[list[Any] | None] = mapped_column()  # per area: code, allocation_pence
@@ -60,7 +63,7 @@ class CommissionStage(Base):
         ForeignKey("commission.id", ondelete="CASCADE"), index=True
     )
     stage: Mapped[str] = mapped_column(String(32))
-    cycle: Mapped[int] = mapped_column(Integer, default=1)
+    cycle: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     started_on: Mapped[date] = mapped_column(Date)
     ended_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)

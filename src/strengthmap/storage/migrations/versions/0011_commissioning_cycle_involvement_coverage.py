@@ -30,30 +30,31 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("commission", schema=None) as batch_op:
-        batch_op.alter_column(
-            "budget_pence", existing_type=sa.Integer(), type_=sa.BigInteger(), nullable=True
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    # SQLite: only native ALTER TABLE ADD COLUMN here. Recreating ``commission`` (what batch
+    # mode does for other changes) drops the old table, and with foreign keys on that deletes
+    # its ``commission_stage`` rows by cascade. SQLite keeps 64-bit integers in INTEGER columns,
+    # so ``budget_pence`` changes type on PostgreSQL only (the model says the same).
+    if not sqlite:
+        op.alter_column(
+            "commission", "budget_pence", existing_type=sa.Integer(), type_=sa.BigInteger()
         )
-        batch_op.add_column(sa.Column("description", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("areas", sa.JSON(), nullable=True))
-        batch_op.add_column(sa.Column("owner", sa.String(length=300), nullable=True))
-        batch_op.add_column(
-            sa.Column("stage", sa.String(length=32), nullable=False, server_default="analyse_need")
-        )
-        batch_op.add_column(sa.Column("cycle", sa.Integer(), nullable=False, server_default="1"))
-        batch_op.add_column(
-            sa.Column("public", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("created_by", sa.String(length=300), nullable=True))
-        batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True))
-    # the server defaults only filled the rows already there; the models set these themselves
-    with op.batch_alter_table("commission", schema=None) as batch_op:
-        batch_op.alter_column("stage", existing_type=sa.String(length=32), server_default=None)
-        batch_op.alter_column("cycle", existing_type=sa.Integer(), server_default=None)
+    for column in (
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("areas", sa.JSON(), nullable=True),
+        sa.Column("owner", sa.String(length=300), nullable=True),
+        sa.Column("stage", sa.String(length=32), server_default="analyse_need", nullable=False),
+        sa.Column("cycle", sa.Integer(), server_default="1", nullable=False),
+        sa.Column("public", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("created_by", sa.String(length=300), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
+    ):
+        op.add_column("commission", column)
 
+    # commission_stage is a child table: recreating it (batch mode) cascades nothing
     with op.batch_alter_table("commission_stage", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("cycle", sa.Integer(), nullable=False, server_default="1"))
+        batch_op.add_column(sa.Column("cycle", sa.Integer(), server_default="1", nullable=False))
         batch_op.add_column(sa.Column("started_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("ended_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("actor", sa.String(length=300), nullable=True))
@@ -67,7 +68,6 @@ def upgrade() -> None:
         "ELSE note || ' (involvement: ' || involvement || ')' END"
     )
     with op.batch_alter_table("commission_stage", schema=None) as batch_op:
-        batch_op.alter_column("cycle", existing_type=sa.Integer(), server_default=None)
         batch_op.alter_column("started_on", existing_type=sa.Date(), nullable=False)
         batch_op.alter_column(
             "created_at", existing_type=sa.DateTime(timezone=True), nullable=False
@@ -123,6 +123,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
     with op.batch_alter_table("source_coverage", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_source_coverage_source"))
     op.drop_table("source_coverage")
@@ -139,16 +140,13 @@ def downgrade() -> None:
         batch_op.drop_column("ended_on")
         batch_op.drop_column("started_on")
         batch_op.drop_column("cycle")
-    with op.batch_alter_table("commission", schema=None) as batch_op:
-        batch_op.drop_column("retired_at")
-        batch_op.drop_column("updated_at")
-        batch_op.drop_column("created_by")
-        batch_op.drop_column("public")
-        batch_op.drop_column("cycle")
-        batch_op.drop_column("stage")
-        batch_op.drop_column("owner")
-        batch_op.drop_column("areas")
-        batch_op.drop_column("description")
-        batch_op.alter_column(
-            "budget_pence", existing_type=sa.BigInteger(), type_=sa.Integer(), nullable=True
+    # native DROP COLUMN (SQLite >= 3.35): recreating the parent table would cascade
+    for name in (
+        "retired_at", "updated_at", "created_by", "public", "cycle", "stage", "owner", "areas",
+        "description",
+    ):  # fmt: skip
+        op.drop_column("commission", name)
+    if not sqlite:
+        op.alter_column(
+            "commission", "budget_pence", existing_type=sa.BigInteger(), type_=sa.Integer()
         )
