@@ -6,7 +6,7 @@ Example:
     >>> store = open_store("sqlite://")
     >>> cov = source_coverage(store, "osm_community_pois")     # no record: the known extent
     >>> cov.basis, round(cov.geometry.area, 4)
-    ('known extent', 0.0033)
+    ('known extent', 0.0027)
     >>> source_coverage(store, "template:my-groups.csv").basis
     'none'
 
