@@ -58,6 +58,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -263,16 +264,41 @@ class AllocationSummary:
 
 @dataclass(frozen=True)
 class Allocation:
-    """``strengthmap commission allocate``: the split, its formula and its summary."""
+    """``strengthmap commission allocate``: the split, its formula and its summary. The
+    per-area records (``areas``) are made from the arrays on first use."""
 
     options: AllocationOptions
     formula: str
     symbols: str
-    areas: list[AreaAllocation]
+    inputs: AllocationInput
+    pence: NDArray[np.int64]
+    vs_equal: NDArray[np.int64]
+    weights: NDArray[np.float64]
+    at_floor: NDArray[np.bool_]
+    at_cap: NDArray[np.bool_]
     summary: AllocationSummary
     need_unit: str
     notes: list[str] = field(default_factory=list)
     attribution: list[str] = field(default_factory=list)
+
+    @cached_property
+    def areas(self) -> list[AreaAllocation]:
+        a = self.inputs
+        return [
+            AreaAllocation(
+                code=a.codes[i],
+                population=int(a.population[i]),
+                need=None if np.isnan(a.need[i]) else float(a.need[i]),
+                allocation_pence=int(self.pence[i]),
+                per_head_pence=float(self.pence[i] / a.population[i]),
+                vs_equal_pence=int(self.vs_equal[i]),
+                weight=float(self.weights[i]),
+                name=a.names[i] if a.names else None,
+                at_floor=bool(self.at_floor[i]),
+                at_cap=bool(self.at_cap[i]),
+            )
+            for i in range(len(a))
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -513,28 +539,16 @@ def allocate(areas: AllocationInput, options: AllocationOptions) -> Allocation:
         quintile_basis=areas.quintile_basis,
     )
     words, symbols = _formula(options, areas.need_unit)
-    rows = [
-        AreaAllocation(
-            code=areas.codes[i],
-            population=int(areas.population[i]),
-            need=None if np.isnan(areas.need[i]) else float(areas.need[i]),
-            allocation_pence=int(pence[i]),
-            per_head_pence=float(per_head[i]),
-            vs_equal_pence=int(vs_equal[i]),
-            weight=float(w[i]),
-            name=areas.names[i] if areas.names else None,
-            at_floor=bool(at_floor[i]),
-            at_cap=bool(at_cap[i]),
-        )
-        for i in range(n)
-    ]
     notes = list(areas.notes)
     if summary.areas_without_need:
         notes.append(
             f"{summary.areas_without_need} areas have no need value: they take the mean need "
             "weight, so the need share neither raises nor lowers their share per head"
         )
-    return Allocation(options, words, symbols, rows, summary, areas.need_unit, notes)
+    return Allocation(
+        options, words, symbols, areas, pence, vs_equal, w, at_floor, at_cap, summary,
+        areas.need_unit, notes,
+    )  # fmt: skip
 
 
 def allocation_input(
