@@ -627,6 +627,13 @@ def test_allocate_budget_over_the_place(place: Store) -> None:
     ).to_dict()
     names = [s["name"] for s in two["scenarios"]]
     assert names == ["equal", "u=0.2 imd2019 decile"]
+    # both measured against one need (IMD 2019, the only release here): the equal split gives
+    # the most deprived fifth exactly its population share
+    assert two["reference_need"] == "imd2019"
+    eq = two["scenarios"][0]["summary"]
+    assert eq["most_deprived_quintile_share"] == pytest.approx(
+        eq["most_deprived_quintile_population_share"], abs=1e-6
+    )
     for name in names:
         assert sum(a["allocation_pence"][name] for a in two["areas"]) == 100_000_000
     assert all(a["vs_equal_pence"]["equal"] == 0 for a in two["areas"])

@@ -295,7 +295,7 @@ def allocate(
     console.print(
         f"most deprived fifth ({s.quintile_basis}): {s.most_deprived_quintile_share:.1%} of the "
         f"money for {s.most_deprived_quintile_population_share:.1%} of the people; "
-        f"concentration index {s.concentration_index:+.3f}; {s.gainers} areas gain, {s.losers} lose "
+        f"concentration index {round(s.concentration_index, 3) + 0.0:+.3f}; {s.gainers} areas gain, {s.losers} lose "
         "against an equal split per head"
     )
     ranked = sorted(result.areas, key=lambda a: (-a.vs_equal_pence, a.code))
@@ -369,7 +369,9 @@ def compare(
     if as_json:
         print_json(result.to_dict())
         return
-    table = Table(title=f"Scenarios for {_money(options[0].budget_pence)}")
+    table = Table(
+        title=f"Scenarios for {_money(options[0].budget_pence)}, measured against {result.reference}"
+    )
     for col in (
         "scenario",
         "to the most deprived fifth",
@@ -379,11 +381,10 @@ def compare(
         "lose",
     ):
         table.add_column(col)
-    for s in result.scenarios:
-        m = s.summary
+    for s, m in zip(result.scenarios, result.summaries, strict=True):
         table.add_row(
             s.options.label, f"{m.most_deprived_quintile_share:.1%}",
-            f"{m.most_deprived_quintile_population_share:.1%}", f"{m.concentration_index:+.3f}",
+            f"{m.most_deprived_quintile_population_share:.1%}", f"{round(m.concentration_index, 3) + 0.0:+.3f}",
             str(m.gainers), str(m.losers),
         )  # fmt: skip
     console.print(table)

@@ -471,6 +471,35 @@ def _formula(options: AllocationOptions, need_unit: str) -> tuple[str, str]:
     return words, symbols
 
 
+def summarise(
+    pence: NDArray[np.int64],
+    vs_equal: NDArray[np.int64],
+    at_floor: NDArray[np.bool_],
+    at_cap: NDArray[np.bool_],
+    areas: AllocationInput,
+) -> AllocationSummary:
+    """The summary of a split measured against the need (and most deprived fifth) of
+    ``areas``: its own, or a reference one when scenarios are compared."""
+    pop = np.asarray(areas.population, dtype=np.float64)
+    budget = float(pence.sum())
+    quintile = (
+        areas.most_deprived
+        if areas.most_deprived is not None
+        else (areas.decile >= 1) & (areas.decile <= 2)
+    )
+    return AllocationSummary(
+        most_deprived_quintile_share=float(pence[quintile].sum() / budget),
+        most_deprived_quintile_population_share=float(pop[quintile].sum() / pop.sum()),
+        concentration_index=_concentration_index(pence / pop, areas.need, pop),
+        gainers=int((vs_equal > 0).sum()),
+        losers=int((vs_equal < 0).sum()),
+        areas_without_need=int(np.isnan(areas.need).sum()),
+        at_floor=int(at_floor.sum()),
+        at_cap=int(at_cap.sum()),
+        quintile_basis=areas.quintile_basis,
+    )
+
+
 def allocate(areas: AllocationInput, options: AllocationOptions) -> Allocation:
     """Split ``options.budget_pence`` across ``areas`` (see the module docstring); pure, fast
     (arrays only: England's 32,844 LSOAs in a few milliseconds)."""
@@ -520,24 +549,8 @@ def allocate(areas: AllocationInput, options: AllocationOptions) -> Allocation:
     )
     pence = largest_remainder(amounts, budget)
     equal = largest_remainder(pop / pop.sum() * budget, budget)
-    per_head = pence / pop
     vs_equal = pence - equal
-    quintile = (
-        areas.most_deprived
-        if areas.most_deprived is not None
-        else (areas.decile >= 1) & (areas.decile <= 2)
-    )
-    summary = AllocationSummary(
-        most_deprived_quintile_share=float(pence[quintile].sum() / budget),
-        most_deprived_quintile_population_share=float(pop[quintile].sum() / pop.sum()),
-        concentration_index=_concentration_index(per_head, areas.need, pop),
-        gainers=int((vs_equal > 0).sum()),
-        losers=int((vs_equal < 0).sum()),
-        areas_without_need=int(np.isnan(areas.need).sum()),
-        at_floor=int(at_floor.sum()),
-        at_cap=int(at_cap.sum()),
-        quintile_basis=areas.quintile_basis,
-    )
+    summary = summarise(pence, vs_equal, at_floor, at_cap, areas)
     words, symbols = _formula(options, areas.need_unit)
     notes = list(areas.notes)
     if summary.areas_without_need:
@@ -627,23 +640,30 @@ def allocate_budget(
 
 @dataclass(frozen=True)
 class ScenarioComparison:
-    """Two or more allocations of the same budget over the same areas, side by side."""
+    """Two or more allocations of the same budget over the same areas, side by side. Each
+    ``summaries`` entry measures a scenario against one reference need (``reference``: IMD
+    2025 where loaded, else 2019), so that their most-deprived-fifth shares and concentration
+    indexes compare like with like; each allocation keeps its own summary too."""
 
     scenarios: list[Allocation]
+    reference: str
+    summaries: list[AllocationSummary]
 
     def to_dict(self) -> dict[str, Any]:
         first = self.scenarios[0]
         names = [s.options.label for s in self.scenarios]
         return {
             "budget_pence": first.options.budget_pence,
+            "reference_need": self.reference,
             "scenarios": [
                 {
                     "name": s.options.label,
                     "options": s.options.to_dict(),
                     "formula": s.formula,
-                    "summary": s.summary.to_dict(),
+                    "summary": ref.to_dict(),
+                    "summary_by_own_need": s.summary.to_dict(),
                 }
-                for s in self.scenarios
+                for s, ref in zip(self.scenarios, self.summaries, strict=True)
             ],
             "areas": [
                 {
@@ -666,9 +686,15 @@ class ScenarioComparison:
 
 
 def compare_scenarios(
-    store: Store, scenarios: Sequence[AllocationOptions], *, areas: Sequence[str] | None = None
+    store: Store,
+    scenarios: Sequence[AllocationOptions],
+    *,
+    areas: Sequence[str] | None = None,
+    reference: str | None = None,
 ) -> ScenarioComparison:
-    """Allocate the same budget under each scenario over the same areas."""
+    """Allocate the same budget under each scenario over the same areas, and measure every
+    split against one ``reference`` need (``imd2019``, ``imd2025`` or ``le``; default the
+    newest IMD loaded)."""
     if len(scenarios) < 2:
         raise InputError("compare two or more scenarios", field="scenario")
     budgets = {s.budget_pence for s in scenarios}
@@ -677,8 +703,19 @@ def compare_scenarios(
     labels = [s.label for s in scenarios]
     if len(set(labels)) != len(labels):
         scenarios = [replace(s, name=f"{i + 1}: {s.label}") for i, s in enumerate(scenarios)]
+    if reference is None:
+        from strengthmap.indicators import latest_imd_release
+
+        reference = f"imd{latest_imd_release(store)}"
+    if reference not in ALLOCATION_NEEDS:
+        raise InputError(
+            f"unknown reference need {reference!r}; one of {', '.join(ALLOCATION_NEEDS)}",
+            field="reference",
+        )
     results = [allocate_budget(store, s, areas=areas) for s in scenarios]
-    return ScenarioComparison(results)
+    ref = allocation_input(store, reference, areas=areas)
+    summaries = [summarise(r.pence, r.vs_equal, r.at_floor, r.at_cap, ref) for r in results]
+    return ScenarioComparison(results, reference, summaries)
 
 
 __all__ = [
@@ -700,4 +737,5 @@ __all__ = [
     "largest_remainder",
     "need_weights",
     "parse_pounds",
+    "summarise",
 ]
