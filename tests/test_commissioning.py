@@ -1097,3 +1097,54 @@ def test_need_strength_and_allocation_on_leeds(leeds_store: Store) -> None:
     assert gap["periods"][0]["sii"] > 0
     assert any("ODS" in line for line in gp["attribution"])
     assert list_coverage(leeds_store)[0].source in ("ods_epraccur", "osm_community_pois")
+
+
+@pytest.mark.realdata
+def test_recipe_figures(leeds_store: Store) -> None:
+    """The figures of docs/recipes/commissioner-splits-1m.md, on both backends."""
+    from strengthmap.commissioning.access import access_to_assets
+
+    male = health_gap(leeds_store, measure="le_male").to_dict()["periods"][0]
+    female = health_gap(leeds_store, measure="le_female").to_dict()["periods"][0]
+    assert (male["sii"], male["sii_lower"], male["sii_upper"]) == pytest.approx(
+        (8.29, 7.89, 8.69), abs=0.005
+    )
+    assert (female["sii"], female["sii_lower"], female["sii_upper"]) == pytest.approx(
+        (6.21, 5.67, 6.76), abs=0.005
+    )
+    assert (male["rii"], female["rii"]) == pytest.approx((1.108, 1.076), abs=0.0005)
+    assert (male["gap_decile1_vs_10"], female["gap_decile1_vs_10"]) == pytest.approx(
+        (7.9, 6.0), abs=0.05
+    )
+    access = access_to_assets(
+        leeds_store, taxonomy="gp-practice", sources=["ods_epraccur"], catchment_m=1500
+    )
+    none = [a for a in access.areas if a.in_reach == 0]
+    assert (len(none), sum(a.population for a in none)) == (81, 128_306)
+    assert float(np.median([a.nearest_m for a in access.areas])) == pytest.approx(759, abs=0.5)
+    ns = need_strength(leeds_store, imd_release=2025).to_dict()
+    assert ns["coverage_counts"] == {"measured": 16, "edge": 40, "partial": 0, "not measured": 426}
+    assert ns["counts"]["look_here_first"] == 12
+    gp = need_strength(leeds_store, imd_release=2025, sources=["ods_epraccur"], catchment_m=1500)
+    look = [a for a in gp.areas if a.quadrant == "look_here_first"]
+    assert (len(look), sum(a.population for a in look)) == (32, 49_077)
+    assert gp.coverage_counts() == {"measured": 403, "edge": 79, "partial": 0, "not measured": 0}
+    plan = alloc.allocate_budget(
+        leeds_store,
+        alloc.AllocationOptions(
+            budget_pence=100_000_000, universal_share=0.5, need="imd2025", gradient="score"
+        ),
+    )
+    s = plan.summary
+    assert (
+        s.most_deprived_quintile_share,
+        s.most_deprived_quintile_population_share,
+    ) == pytest.approx((0.442, 0.289), abs=0.0005)
+    assert s.concentration_index == pytest.approx(0.213, abs=0.0005)
+    assert (s.gainers, s.losers) == (188, 294)
+    by_code = {a.code: a for a in plan.areas}
+    assert (by_code["E01011433"].allocation_pence, by_code["E01011433"].vs_equal_pence) == (
+        652_744,
+        343_149,
+    )
+    assert sum(a.allocation_pence for a in plan.areas) == 100_000_000
