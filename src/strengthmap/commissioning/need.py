@@ -39,6 +39,7 @@ where it is measured).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -384,7 +385,8 @@ class Thresholds:
     def to_dict(self) -> dict[str, Any]:
         return {
             "need": self.need,
-            "strength": self.strength,
+            # no area measured: no strength threshold (JSON has no NaN)
+            "strength": None if math.isnan(self.strength) else self.strength,
             "need_quantile": self.need_quantile,
             "strength_quantile": self.strength_quantile,
             "rule": "high need: need >= the need threshold; low strength: strength <= the strength threshold",
