@@ -1125,9 +1125,18 @@ def test_recipe_figures(leeds_store: Store) -> None:
     ns = need_strength(leeds_store, imd_release=2025).to_dict()
     assert ns["coverage_counts"] == {"measured": 16, "edge": 40, "partial": 0, "not measured": 426}
     assert ns["counts"]["look_here_first"] == 12
-    gp = need_strength(leeds_store, imd_release=2025, sources=["ods_epraccur"], catchment_m=1500)
+    gp = need_strength(
+        leeds_store,
+        imd_release=2025,
+        taxonomy="gp-practice",
+        sources=["ods_epraccur"],
+        catchment_m=1500,
+    )
     look = [a for a in gp.areas if a.quadrant == "look_here_first"]
-    assert (len(look), sum(a.population for a in look)) == (32, 49_077)
+    assert (len(look), sum(a.population for a in look)) == (42, 65_185)
+    assert gp.thresholds.strength == pytest.approx(0.660, abs=0.0005)
+    none = [a for a in look if a.strength == 0]
+    assert (len(none), sum(a.population for a in none)) == (7, 10_514)
     assert gp.coverage_counts() == {"measured": 403, "edge": 79, "partial": 0, "not measured": 0}
     plan = alloc.allocate_budget(
         leeds_store,
