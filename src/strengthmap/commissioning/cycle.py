@@ -544,6 +544,22 @@ def _audit(
     )
 
 
+def _only(changes: dict[str, Any], allowed: Sequence[str], what: str) -> None:
+    for key in changes:
+        if key not in allowed:
+            raise InputError(
+                f"not an editable field of {what}; one of {', '.join(allowed)}", field=key
+            )
+
+
+def _set(row: Any, key: str, new: Any, diff: dict[str, Any]) -> None:
+    """Set ``row.key`` to ``new`` and note ``[old, new]`` in ``diff`` when it changes."""
+    old = getattr(row, key)
+    if old != new:
+        diff[key] = [_jsonable(old), _jsonable(new)]
+        setattr(row, key, new)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
@@ -611,12 +627,7 @@ def update_commission(
 ) -> CommissionRecord:
     """Change fields of a commission (``EDITABLE_FIELDS``); the audit entry holds old and new."""
     _require_editor(actor)
-    for key in changes:
-        if key not in EDITABLE_FIELDS:
-            raise InputError(
-                f"not an editable field of a commission; one of {', '.join(EDITABLE_FIELDS)}",
-                field=key,
-            )
+    _only(changes, EDITABLE_FIELDS, "a commission")
     with store.transaction() as session:
         row = _load(session, commission_id)
         diff: dict[str, Any] = {}
@@ -631,10 +642,7 @@ def update_commission(
                 new = _text(value, key, limit=300 if key == "owner" else 100)
             else:
                 new = _text(value, key)
-            old = getattr(row, key)
-            if old != new:
-                diff[key] = [_jsonable(old), _jsonable(new)]
-                setattr(row, key, new)
+            _set(row, key, new, diff)
         if diff:
             row.updated_at = datetime.now(UTC)
             _audit(session, actor, "update", "commission", row.id, diff)
@@ -817,12 +825,7 @@ def update_involvement(
 ) -> Involvement:
     """Correct an involvement event, or fill in later what changed because of it."""
     _require_editor(actor)
-    for key in changes:
-        if key not in INVOLVEMENT_FIELDS:
-            raise InputError(
-                f"not an editable field of an involvement event; one of {', '.join(INVOLVEMENT_FIELDS)}",
-                field=key,
-            )
+    _only(changes, INVOLVEMENT_FIELDS, "an involvement event")
     with store.transaction() as session:
         event = session.get(schema.InvolvementEvent, event_id)
         if event is None:
@@ -856,10 +859,7 @@ def update_involvement(
                 new = bool(value)
             else:
                 new = _text(value, key)
-            old = getattr(event, key)
-            if old != new:
-                diff[key] = [_jsonable(old), _jsonable(new)]
-                setattr(event, key, new)
+            _set(event, key, new, diff)
         if diff:
             event.updated_at = datetime.now(UTC)
             _audit(session, actor, "update", "involvement_event", event.id, diff)
