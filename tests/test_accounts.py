@@ -84,12 +84,21 @@ def test_session_token_is_stored_only_as_its_hash_and_expires(store: Store) -> N
         assert session.scalars(select(schema.UserSession)).all() == []
 
 
-def test_roles_are_ordered() -> None:
-    viewer, editor, admin = (
+def test_roles_grant_what_the_table_says() -> None:
+    viewer, editor, commissioner, admin = (
         accounts.User(i, f"{r}@x.org", r) for i, r in enumerate(accounts.ROLES, 1)
     )
-    assert [accounts.has_role(u, "editor") for u in (viewer, editor, admin)] == [False, True, True]
-    assert [accounts.has_role(u, "admin") for u in (viewer, editor, admin)] == [False, False, True]
+    users = (viewer, editor, commissioner, admin)
+    assert [accounts.has_role(u, "viewer") for u in users] == [True, True, True, True]
+    assert [accounts.has_role(u, "editor") for u in users] == [False, True, False, True]
+    # a commissioner is not a directory editor, and an editor does not run commissions
+    assert [accounts.has_role(u, "commissioner") for u in users] == [False, False, True, True]
+    assert [accounts.has_role(u, "admin") for u in users] == [False, False, False, True]
+    assert not accounts.has_role(
+        accounts.User(8, "c@x.org", "commissioner", disabled=True), "viewer"
+    )
+    # a role name the table does not know grants nothing (an account row edited by hand)
+    assert not accounts.has_role(accounts.User(7, "o@x.org", "owner"), "viewer")
     assert not accounts.has_role(accounts.User(9, "d@x.org", "admin", disabled=True), "viewer")
     with pytest.raises(ValueError):
         accounts.has_role(admin, "owner")

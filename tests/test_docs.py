@@ -31,9 +31,10 @@ def test_readme_quick_start_is_two_make_targets() -> None:
 
 PUBLIC_API = [
     "AreaIndex", "ConfigError", "Conflict", "Forbidden", "InputError", "NotFound",
-    "ServiceQuery", "Settings", "Store", "StrengthmapError", "__version__", "area_profile",
-    "contrasts", "create_app", "export", "import_file", "import_oruk", "life_table",
-    "load_data_dir", "neighbours", "open_store", "profile_route", "resolve_postcode",
+    "ServiceQuery", "Settings", "Store", "StrengthmapError", "__version__", "access_to_assets",
+    "allocate_budget", "area_profile", "contrasts", "create_app", "export", "health_gap",
+    "import_file", "import_oruk", "life_table", "load_data_dir", "need_strength", "neighbours",
+    "open_store", "profile_route", "resolve_postcode",
     "route_chart", "search_services", "validate_oruk",
 ]  # fmt: skip
 

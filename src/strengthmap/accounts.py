@@ -1,4 +1,4 @@
-"""Users, roles (viewer < editor < admin), Argon2 passwords, login sessions, CSRF tokens, login rate limits.
+"""Users, roles (viewer; editor or commissioner; admin), Argon2 passwords, login sessions, CSRF tokens, login rate limits.
 
 Example:
     >>> store = open_store("sqlite://")                                   # doctest: +SKIP
@@ -74,21 +74,35 @@ class User:
         return self.display_name or self.email
 
 
+#: What each role may do: the roles it holds. ``editor`` (the directory) and ``commissioner``
+#: (commissions, allocations, the co-production log) are side by side, neither above the other:
+#: a commissioner does not edit the directory, an editor does not run commissions. ``admin``
+#: holds every role. A role is granted only through this table, never by its position in ROLES.
+ROLE_GRANTS: dict[str, frozenset[str]] = {
+    "viewer": frozenset({"viewer"}),
+    "editor": frozenset({"viewer", "editor"}),
+    "commissioner": frozenset({"viewer", "commissioner"}),
+    "admin": frozenset(ROLES),
+}
+
 #: The public: no account, may read public data only.
 ANONYMOUS = User(id=0, email="", role="viewer", display_name="visitor")
 
 
 def has_role(user: User | None, role: str) -> bool:
-    """True when ``user`` holds ``role`` or a more powerful one (viewer < editor < admin).
+    """True when ``user``'s role grants ``role`` (``ROLE_GRANTS``): admin grants every role,
+    editor and commissioner each grant themselves and viewer, viewer grants viewer.
 
     >>> has_role(User(1, "a@b.org", "admin"), "editor"), has_role(None, "editor")
     (True, False)
+    >>> has_role(User(2, "c@b.org", "commissioner"), "editor")
+    False
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
     if user is None or user.disabled:
         return False
-    return ROLES.index(user.role) >= ROLES.index(role)
+    return role in ROLE_GRANTS.get(user.role, frozenset())
 
 
 def hash_password(password: str) -> str:
@@ -428,6 +442,7 @@ __all__ = [
     "ANONYMOUS",
     "MIN_PASSWORD_LENGTH",
     "ROLES",
+    "ROLE_GRANTS",
     "SESSION_TTL",
     "LoginLimiter",
     "StoreLoginLimiter",

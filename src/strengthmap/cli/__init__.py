@@ -16,6 +16,7 @@ from rich.console import Console
 from strengthmap.cli import (
     areas,
     bookings,
+    commission,
     data,
     db,
     directory,
@@ -62,6 +63,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(walk.app, name="walk")
 app.add_typer(rooms.app, name="rooms")
 app.add_typer(bookings.app, name="bookings")
+app.add_typer(commission.app, name="commission")
 app.command("serve")(serve.serve)
 
 

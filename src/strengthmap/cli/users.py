@@ -17,7 +17,7 @@ app = typer.Typer(help="User accounts: create, list, disable.", no_args_is_help=
 def create_user(
     ctx: typer.Context,
     email: str = typer.Argument(..., help="The user's email address (their login)."),
-    role: str = typer.Option("viewer", "--role", help="viewer | editor | admin"),
+    role: str = typer.Option("viewer", "--role", help="viewer | editor | commissioner | admin"),
     name: str | None = typer.Option(None, "--name", help="Display name."),
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from standard input (for scripts)."

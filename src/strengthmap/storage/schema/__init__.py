@@ -19,11 +19,17 @@ from strengthmap.storage.schema.bookings import (
     RoomExtra,
     RoomRate,
 )
+from strengthmap.storage.schema.commissioning import (
+    COMMISSION_STAGES,
+    INVOLVEMENT_METHODS,
+    Commission,
+    CommissionStage,
+    InvolvementEvent,
+    SourceCoverage,
+)
 from strengthmap.storage.schema.community import (
     CONSENT_LEVELS,
     TIE_NODE_KINDS,
-    Commission,
-    CommissionStage,
     Person,
     Route,
     Story,
@@ -68,9 +74,11 @@ metadata = Base.metadata
 __all__ = [
     "ABCD_KINDS",
     "BOOKING_STATUSES",
+    "COMMISSION_STAGES",
     "CONSENT_LEVELS",
     "HOLDING_STATUSES",
     "IMD_DOMAINS",
+    "INVOLVEMENT_METHODS",
     "ROLES",
     "TIE_NODE_KINDS",
     "Accessibility",
@@ -92,6 +100,7 @@ __all__ = [
     "Funding",
     "Indicator",
     "IndicatorValue",
+    "InvolvementEvent",
     "Language",
     "Location",
     "LoginAttempt",
@@ -110,6 +119,7 @@ __all__ = [
     "Service",
     "ServiceArea",
     "ServiceAtLocation",
+    "SourceCoverage",
     "Story",
     "StoryLink",
     "Taxonomy",

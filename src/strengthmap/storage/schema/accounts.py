@@ -10,8 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from strengthmap.storage.schema.base import Base, utcnow
 
-#: Roles in rising order of power.
-ROLES = ("viewer", "editor", "admin")
+#: The roles an account can hold. Not a single ladder: an editor edits the directory, a
+#: commissioner runs commissions, an admin does both and manages users
+#: (``strengthmap.accounts.ROLE_GRANTS``).
+ROLES = ("viewer", "editor", "commissioner", "admin")
 
 
 class UserAccount(Base):

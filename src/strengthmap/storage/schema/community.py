@@ -1,6 +1,8 @@
-"""People and ties, stories, routes and walks, and commissioning cycles.
+"""People and ties, stories, routes and walks.
 
-Features for these come in later issues (rooms and bookings live in ``bookings``); the tables are here so the whole domain model of
+Rooms and bookings live in ``bookings.py``, commissioning cycles in ``commissioning.py``.
+
+Features for these come in later issues; the tables are here so the whole domain model of
 DESIGN.md section 3 has a home from the first migration.
 """
 
@@ -116,42 +118,9 @@ class Route(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Commission(Base):
-    """A commissioning cycle (proportionate-universalism allocation) and its budget."""
-
-    __tablename__ = "commission"
-
-    id: Mapped[str] = uuid_pk()
-    title: Mapped[str] = mapped_column(String(300))
-    budget_pence: Mapped[int | None] = mapped_column(Integer)
-    place: Mapped[str | None] = mapped_column(String(100))
-    method: Mapped[dict[str, Any] | None] = (
-        mapped_column()
-    )  # allocator parameters, shown with results
-    allocation: Mapped[list[Any] | None] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class CommissionStage(Base):
-    """A stage of a commissioning cycle and the community involvement at it (co-production log)."""
-
-    __tablename__ = "commission_stage"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    commission_id: Mapped[str] = mapped_column(
-        ForeignKey("commission.id", ondelete="CASCADE"), index=True
-    )
-    stage: Mapped[str] = mapped_column(String(32))  # analyse | plan | do | review
-    involvement: Mapped[str | None] = mapped_column(String(32))  # inform|consult|involve|co-produce
-    note: Mapped[str | None] = mapped_column(Text)
-    happened_on: Mapped[date | None] = mapped_column(Date)
-
-
 __all__ = [
     "CONSENT_LEVELS",
     "TIE_NODE_KINDS",
-    "Commission",
-    "CommissionStage",
     "Person",
     "Route",
     "Story",
