@@ -9,17 +9,13 @@ from strengthmap.storage.schema.accounts import (
 )
 from strengthmap.storage.schema.base import Base, new_uuid, utcnow
 from strengthmap.storage.schema.community import (
-    CONSENT_LEVELS,
-    TIE_NODE_KINDS,
     Booking,
     Commission,
     CommissionStage,
-    Person,
     Room,
     Route,
     Story,
     StoryLink,
-    Tie,
 )
 from strengthmap.storage.schema.directory import (
     ABCD_KINDS,
@@ -52,6 +48,14 @@ from strengthmap.storage.schema.geo import (
     PopulationEstimate,
     Postcode,
 )
+from strengthmap.storage.schema.network import (
+    CONSENT_LEVELS,
+    TIE_NODE_KINDS,
+    TIE_TYPES,
+    NetworkMember,
+    Person,
+    Tie,
+)
 
 metadata = Base.metadata
 
@@ -61,6 +65,7 @@ __all__ = [
     "IMD_DOMAINS",
     "ROLES",
     "TIE_NODE_KINDS",
+    "TIE_TYPES",
     "Accessibility",
     "Address",
     "Area",
@@ -81,6 +86,7 @@ __all__ = [
     "Language",
     "Location",
     "LoginAttempt",
+    "NetworkMember",
     "Organization",
     "OrganizationIdentifier",
     "Person",
