@@ -340,12 +340,17 @@ def suggest_introductions(
     if area_neighbours:
         found += _links(network, measures, adj, dep, area_neighbours)
     seen: set[tuple[str, str]] = set()
-    unique = []
+    by_kind: dict[str, list[Suggestion]] = defaultdict(list)
     for s in sorted(found, key=lambda s: (-s.score, s.a.id, s.b.id)):
         key = (min(s.a.id, s.b.id), max(s.a.id, s.b.id))
         if key not in seen:
             seen.add(key)
-            unique.append(s)
+            by_kind[s.kind].append(s)
+    # the two kinds take turns (each best first), so neither crowds the other out of the top
+    unique: list[Suggestion] = []
+    queues = sorted(by_kind.values(), key=lambda q: (-q[0].score, q[0].kind))
+    for i in range(max((len(q) for q in queues), default=0)):
+        unique.extend(q[i] for q in queues if i < len(q))
     return Suggestions(tuple(unique[: max(0, top)]), measures.graph)
 
 
