@@ -346,6 +346,7 @@ def _store_nodes(store: Store, ids: set[str]) -> tuple[dict[str, tuple[str, str,
     """``({id: (kind, consent, retired)}, LSOA codes)`` for the ids that the store knows."""
     wanted = sorted(ids)
     known: dict[str, tuple[str, str, bool]] = {}
+    members: dict[str, str] = {}
     with store.session() as session:
         for start in range(0, len(wanted), 5000):
             chunk = wanted[start : start + 5000]
@@ -355,16 +356,13 @@ def _store_nodes(store: Store, ids: set[str]) -> tuple[dict[str, tuple[str, str,
                 )
             ):
                 known[pid] = ("person", consent, retired_at is not None)
-            members = dict(
-                session.execute(
-                    sa.select(schema.NetworkMember.id, schema.NetworkMember.consent).where(
-                        schema.NetworkMember.id.in_(chunk),
-                        schema.NetworkMember.retired_at.is_(None),
-                    )
+            for mid, member_consent in session.execute(
+                sa.select(schema.NetworkMember.id, schema.NetworkMember.consent).where(
+                    schema.NetworkMember.id.in_(chunk),
+                    schema.NetworkMember.retired_at.is_(None),
                 )
-                .tuples()
-                .all()
-            )
+            ):
+                members[mid] = member_consent
         for rid, (kind, _name, gone) in directory_kinds(session, wanted).items():
             known[rid] = (kind, members.get(rid, "public"), gone)
     return known, known_lsoa_codes(store)

@@ -457,8 +457,8 @@ def communities(
 def bridges_and_cut_points(graph: Graph) -> tuple[list[tuple[int, int]], list[int]]:
     """Edges whose removal disconnects their component, and nodes whose removal does
     (Tarjan 1974), on the undirected graph."""
-    g = graph.g.as_undirected() if graph.directed else graph.g
-    g.simplify()
+    g = graph.g.as_undirected() if graph.directed else graph.g.copy()
+    g.simplify()  # in place: never on graph.g, whose edge order the weights follow
     edges = g.get_edgelist()
     bridge_edges = sorted(tuple(sorted(edges[e])) for e in g.bridges())
     return [(a, b) for a, b in bridge_edges], sorted(g.articulation_points())
