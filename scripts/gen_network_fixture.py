@@ -14,8 +14,9 @@ Without ``--database`` a temporary SQLite store is built from ``--data`` and the
 How the network is drawn (a few hundred nodes, shaped like a city's community life):
 
 * six neighbourhoods of west and central Leeds, each around a centre point; the groups of a
-  neighbourhood are the directory organisations whose location is nearest that centre (at most
-  ``GROUPS_PER_AREA`` within 1.5 km); the New Wortley Community Association, its centre and
+  neighbourhood are the directory organisations (associations, culture, institutions and
+  spaces: ``GROUP_KINDS``) whose location is nearest that centre (at most ``GROUPS_PER_AREA``
+  within 1.5 km); the New Wortley Community Association, its centre and
   its eight services belong to New Wortley;
 * in each neighbourhood one community builder (Teresa in New Wortley), connectors, residents
   and a link worker; residents meet others of their neighbourhood (with triadic closure, so
@@ -50,6 +51,11 @@ OUT = ROOT / "tests" / "fixtures" / "network"
 EXAMPLE = ROOT / "docs" / "examples" / "new-wortley-community-centre.csv"
 NEW_WORTLEY_ORG = "14bd3f1b-2e6e-5168-b21e-65b80f3d5a91"  # the example's stable organisation id
 GROUPS_PER_AREA = 9
+#: Directory organisations that people meet at, volunteer at or are referred to (not shops,
+#: banks or cash machines: the economy kind), minus OpenStreetMap features named only by their
+#: tag (a drinking fountain, a shelter).
+GROUP_KINDS = ("association", "culture", "institution", "physical_space")
+NOT_GROUPS = ("Drinking water", "Shelter", "Atm", "Toilets", "Bench")
 #: (name, lon, lat, residents): centres of six neighbourhoods (EPSG:4326).
 NEIGHBOURHOODS = (
     ("New Wortley", -1.5754, 53.7902, 40),
@@ -260,7 +266,10 @@ def build(store: Store, seed: int) -> Builder:
                 sa.select(schema.Organization.id)
                 .join(schema.Location, schema.Location.organization_id == schema.Organization.id)
                 .where(
-                    schema.Organization.retired_at.is_(None), schema.Location.latitude.is_not(None)
+                    schema.Organization.retired_at.is_(None),
+                    schema.Location.latitude.is_not(None),
+                    schema.Organization.abcd_kind.in_(GROUP_KINDS),
+                    schema.Organization.name.not_in(NOT_GROUPS),
                 )
                 .distinct()
             ).scalars()

@@ -102,7 +102,7 @@ def _node_attrs(node: NetworkNode, measures: Measures | None) -> dict[str, Any]:
 def _tie_attrs(tie: NetworkTie) -> dict[str, Any]:
     attrs: dict[str, Any] = {
         "id": tie.id,
-        "type": tie.type,
+        "tie_type": tie.type,  # "type" is GEXF's own edge attribute (directed / undirected)
         "label": tie.type_name,
         "weight": float(tie.weight),
         "start": tie.start.isoformat() if tie.start else None,

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from strengthmap.errors import Fault, Forbidden, InputError, ValidationFailed
 from strengthmap.network.model import Viewer, most_private
@@ -186,6 +187,9 @@ def read_csv_pair(paths: list[Path]) -> RawRecords:
 
 
 def _pair(paths: list[Path]) -> tuple[Path, Path]:
+    for p in paths:
+        if not p.exists():
+            raise InputError("no such file or folder", file=str(p))
     if len(paths) == 1 and paths[0].is_dir():
         return paths[0] / "nodes.csv", paths[0] / "edges.csv"
     if len(paths) == 2:
@@ -368,10 +372,9 @@ def _store_nodes(store: Store, ids: set[str]) -> tuple[dict[str, tuple[str, str,
     return known, known_lsoa_codes(store)
 
 
-def check_records(store: Store, raw: RawRecords, *, today: date | None = None) -> Draft:
+def check_records(store: Store, raw: RawRecords) -> Draft:
     """Check every record against the rules and the store; ``ValidationFailed`` lists every fault."""
     faults = list(raw.faults)
-    today = today or date.today()
     ids = {str(v.get("id", "")).strip() for _, v in raw.nodes}
     ids |= {str(v.get(k, "")).strip() for _, v in raw.edges for k in ("source", "target")}
     known, lsoas = _store_nodes(store, {i for i in ids if i})
@@ -448,7 +451,6 @@ def check_records(store: Store, raw: RawRecords, *, today: date | None = None) -
         if len(faults) > before or node_id is None or kind is None or consent is None:
             continue
         file_nodes[node_id] = (kind, consent)
-        recorded = recorded or today
         if kind == "person":
             draft.people.append(
                 {
@@ -542,7 +544,7 @@ def check_records(store: Store, raw: RawRecords, *, today: date | None = None) -
             "ended": end_day,
             "note": v.get("note") or None,
             "consent": consent,
-            "consent_recorded_on": recorded or today,
+            "consent_recorded_on": recorded,
             "source": f"{'kumu' if where.path else 'csv'}:{where.file}",
         }
         if v.get("_mutual"):
@@ -553,16 +555,38 @@ def check_records(store: Store, raw: RawRecords, *, today: date | None = None) -
     return draft
 
 
-def write_draft(store: Store, draft: Draft, *, actor: str, report: ImportReport) -> ImportReport:
+def _consent_day(
+    session: Session, model: Any, values: dict[str, Any], today: date
+) -> dict[str, Any]:
+    """The day consent was recorded: the file's, else today for a new record or a changed
+    consent; a record whose consent is unchanged keeps its day."""
+    if values.get("consent_recorded_on") is not None:
+        return values
+    out = dict(values)
+    row = session.get(model, values["id"])
+    if row is None or row.consent != values.get("consent"):
+        out["consent_recorded_on"] = today
+    else:
+        out.pop("consent_recorded_on", None)
+    return out
+
+
+def write_draft(
+    store: Store, draft: Draft, *, actor: str, report: ImportReport, today: date | None = None
+) -> ImportReport:
     """Write a checked import in one transaction, with an audit entry per change."""
+    day = today or date.today()
     with store.transaction() as session:
         for person in draft.people:
-            report.people.add(upsert_person(session, person, actor=actor))
+            values = _consent_day(session, schema.Person, person, day)
+            report.people.add(upsert_person(session, values, actor=actor))
         for member in draft.members:
-            report.members.add(upsert_member(session, member, actor=actor))
+            values = _consent_day(session, schema.NetworkMember, member, day)
+            report.members.add(upsert_member(session, values, actor=actor))
         session.flush()
         for tie in draft.ties:
-            report.ties.add(upsert_tie(session, tie, actor=actor))
+            values = _consent_day(session, schema.Tie, tie, day)
+            report.ties.add(upsert_tie(session, values, actor=actor))
     return report
 
 
@@ -583,12 +607,12 @@ def import_network(
     if not viewer.may_edit or viewer.actor is None:
         raise Forbidden("only editors may import a network")
     raw = read_records(path, format)
-    draft = check_records(store, raw, today=today)
+    draft = check_records(store, raw)
     fmt = (
         "kumu" if any(w.path for w, _ in raw.nodes) or str(raw.source).endswith(".json") else "csv"
     )
     report = ImportReport(source=raw.source, format=format or fmt)
-    return write_draft(store, draft, actor=viewer.actor, report=report)
+    return write_draft(store, draft, actor=viewer.actor, report=report, today=today)
 
 
 __all__ = [
