@@ -16,16 +16,10 @@ from rich.table import Table
 
 from strengthmap.cli.common import console, err_console, print_json, state
 from strengthmap.errors import InputError
-from strengthmap.network import (
-    EXPORT_FORMATS,
-    FORMATS,
-    Viewer,
-    export_network,
-    import_network,
-    network_brokers,
-    network_measures,
-    network_suggestions,
-)
+from strengthmap.network.model import EXPORT_FORMATS, IMPORT_FORMATS, Viewer
+
+# the library (igraph, networkx, scipy, the geography) is imported by the commands that use
+# it, so that every other command of the CLI starts quickly
 
 app = typer.Typer(
     help="The network of people and organisations: import, measures, brokers, introductions, export.",
@@ -76,11 +70,13 @@ def import_(
         ..., help="A folder holding nodes.csv and edges.csv, the two files, or a Kumu JSON file."
     ),
     format: str | None = typer.Option(
-        None, "--format", help=f"One of {', '.join(FORMATS)} (.json is kumu when not given)."
+        None, "--format", help=f"One of {', '.join(IMPORT_FORMATS)} (.json is kumu when not given)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Import people, directory records and ties, all or nothing (``import_network``)."""
+    from strengthmap.network import import_network
+
     report = import_network(
         state(ctx).store(), files if len(files) > 1 else files[0], format=format
     )
@@ -110,6 +106,8 @@ def measures(
     limit: int = typer.Option(20, "--limit", help="Rows of the table (by betweenness)."),
 ) -> None:
     """Degree, betweenness, constraint, effective size, communities and more (``network_measures``)."""
+    from strengthmap.network import network_measures
+
     result = network_measures(
         state(ctx).store(), _viewer(as_viewer), at=_day(at), directed=directed, weighted=weighted
     )
@@ -148,6 +146,8 @@ def brokers(
     as_viewer: str | None = _AS_VIEWER,
 ) -> None:
     """Who connects whom: the top brokers and why (``network_brokers``)."""
+    from strengthmap.network import network_brokers
+
     result = network_brokers(state(ctx).store(), _viewer(as_viewer), top=top, at=_day(at))
     if as_json:
         print_json(result.to_dict())
@@ -167,6 +167,8 @@ def suggest(
     as_viewer: str | None = _AS_VIEWER,
 ) -> None:
     """Introductions that would close a structural hole or link a deprived area (``network_suggestions``)."""
+    from strengthmap.network import network_suggestions
+
     result = network_suggestions(state(ctx).store(), _viewer(as_viewer), top=top, at=_day(at))
     if as_json:
         print_json(result.to_dict())
@@ -188,6 +190,8 @@ def export_(
     as_viewer: str | None = _AS_VIEWER,
 ) -> None:
     """Write the network with its measures: GraphML, GEXF, Kumu JSON or CSV (``export_network``)."""
+    from strengthmap.network import export_network
+
     viewer = _viewer(as_viewer)
     report = export_network(state(ctx).store(), format, out, viewer, at=_day(at))
     console.print(f"wrote {report.nodes:,} node(s) and {report.ties:,} tie(s) to {out} ({format})")

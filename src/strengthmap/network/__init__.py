@@ -24,36 +24,90 @@ Layers (each a module; the CLI, the API and the web page call the functions re-e
 
 from __future__ import annotations
 
-from strengthmap.network.analysis import (
-    export_network,
-    network_brokers,
-    network_measures,
-    network_suggestions,
-)
-from strengthmap.network.consent import visible_network
-from strengthmap.network.editing import (
-    create_person,
-    create_tie,
-    network_history,
-    restore_person,
-    restore_tie,
-    retire_person,
-    retire_tie,
-    set_member,
-    update_person,
-    update_tie,
-)
-from strengthmap.network.exports import EXPORT_FORMATS, ExportReport, write_network
-from strengthmap.network.imports import FORMATS, ImportReport, import_network
-from strengthmap.network.measures import Measures, NodeMeasures, compute_measures
-from strengthmap.network.model import Network, NetworkNode, NetworkTie, Viewer
-from strengthmap.network.records import load_network, read_network
-from strengthmap.network.suggest import (
-    Brokers,
-    Suggestions,
-    find_brokers,
-    suggest_introductions,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below, for type checkers; at run time they load on first use
+    from strengthmap.network.analysis import (
+        export_network,
+        network_brokers,
+        network_measures,
+        network_suggestions,
+    )
+    from strengthmap.network.consent import visible_network
+    from strengthmap.network.editing import (
+        create_person,
+        create_tie,
+        network_history,
+        restore_person,
+        restore_tie,
+        retire_person,
+        retire_tie,
+        set_member,
+        update_person,
+        update_tie,
+    )
+    from strengthmap.network.exports import EXPORT_FORMATS, ExportReport, write_network
+    from strengthmap.network.imports import FORMATS, ImportReport, import_network
+    from strengthmap.network.measures import Measures, NodeMeasures, compute_measures
+    from strengthmap.network.model import Network, NetworkNode, NetworkTie, Viewer
+    from strengthmap.network.records import load_network, read_network
+    from strengthmap.network.suggest import (
+        Brokers,
+        Suggestions,
+        find_brokers,
+        suggest_introductions,
+    )
+
+#: public name -> the module that defines it (imported on first use, so that ``import
+#: strengthmap.network.model`` and the CLI stay light: igraph, networkx and scipy load when a
+#: measure is asked for)
+_LAZY = {
+    "Brokers": "strengthmap.network.suggest",
+    "EXPORT_FORMATS": "strengthmap.network.exports",
+    "ExportReport": "strengthmap.network.exports",
+    "FORMATS": "strengthmap.network.imports",
+    "ImportReport": "strengthmap.network.imports",
+    "Measures": "strengthmap.network.measures",
+    "Network": "strengthmap.network.model",
+    "NetworkNode": "strengthmap.network.model",
+    "NetworkTie": "strengthmap.network.model",
+    "NodeMeasures": "strengthmap.network.measures",
+    "Suggestions": "strengthmap.network.suggest",
+    "Viewer": "strengthmap.network.model",
+    "compute_measures": "strengthmap.network.measures",
+    "create_person": "strengthmap.network.editing",
+    "create_tie": "strengthmap.network.editing",
+    "export_network": "strengthmap.network.analysis",
+    "find_brokers": "strengthmap.network.suggest",
+    "import_network": "strengthmap.network.imports",
+    "load_network": "strengthmap.network.records",
+    "network_brokers": "strengthmap.network.analysis",
+    "network_history": "strengthmap.network.editing",
+    "network_measures": "strengthmap.network.analysis",
+    "network_suggestions": "strengthmap.network.analysis",
+    "read_network": "strengthmap.network.records",
+    "restore_person": "strengthmap.network.editing",
+    "restore_tie": "strengthmap.network.editing",
+    "retire_person": "strengthmap.network.editing",
+    "retire_tie": "strengthmap.network.editing",
+    "set_member": "strengthmap.network.editing",
+    "suggest_introductions": "strengthmap.network.suggest",
+    "update_person": "strengthmap.network.editing",
+    "update_tie": "strengthmap.network.editing",
+    "visible_network": "strengthmap.network.consent",
+    "write_network": "strengthmap.network.exports",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'strengthmap.network' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "EXPORT_FORMATS",

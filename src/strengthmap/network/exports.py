@@ -2,7 +2,7 @@
 
 Example:
     >>> import tempfile, pathlib, networkx as nx
-    >>> from strengthmap.network.model import Network, NetworkNode, NetworkTie
+    >>> from strengthmap.network.model import EXPORT_FORMATS, Network, NetworkNode, NetworkTie
     >>> net = Network((NetworkNode("amy", "person", "Amy"), NetworkNode("ben", "person", "Ben")),
     ...               (NetworkTie("t1", "amy", "ben", "meets_with", weight=2.0),))
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "net.graphml"
@@ -33,9 +33,8 @@ import networkx as nx
 
 from strengthmap.errors import InputError
 from strengthmap.network.measures import Measures
-from strengthmap.network.model import Network, NetworkNode, NetworkTie
+from strengthmap.network.model import EXPORT_FORMATS, Network, NetworkNode, NetworkTie
 
-EXPORT_FORMATS = ("graphml", "gexf", "kumu", "csv")
 _KUMU_TYPES = {
     "person": "Person",
     "organization": "Organization",

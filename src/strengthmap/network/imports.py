@@ -56,7 +56,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from strengthmap.errors import Fault, Forbidden, InputError, ValidationFailed
-from strengthmap.network.model import Viewer, most_private
+from strengthmap.network.model import IMPORT_FORMATS, Viewer, most_private
 from strengthmap.network.places import known_lsoa_codes
 from strengthmap.network.records import (
     directory_kinds,
@@ -79,7 +79,7 @@ from strengthmap.storage import Store, schema
 
 NODE_COLUMNS = ("id", "kind", "name", "consent", "area_code")
 EDGE_COLUMNS = ("source", "target", "type", "weight", "start", "end", "consent")
-FORMATS = ("csv", "kumu")
+FORMATS = IMPORT_FORMATS
 _KUMU_NAMESPACE = uuid.UUID("3c0d2f63-7a85-5e0c-8f0e-2f3e1a9b6d44")
 
 

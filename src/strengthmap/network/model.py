@@ -30,6 +30,9 @@ NODE_KINDS = TIE_NODE_KINDS
 DIRECTORY_KINDS = ("organization", "service", "location")
 #: Tie types that run both ways by nature (a directed analysis adds both arcs).
 MUTUAL_TYPES = frozenset({"meets_with", "partners_with"})
+#: Import formats (``network import --format``) and export formats (``network export --format``).
+IMPORT_FORMATS = ("csv", "kumu")
+EXPORT_FORMATS = ("graphml", "gexf", "kumu", "csv")
 #: Who looks, in rising order of what they may see.
 ROLES = ("anonymous", "viewer", "editor", "admin")
 Role = Literal["anonymous", "viewer", "editor", "admin"]
@@ -229,6 +232,8 @@ def positive_weight(value: float) -> bool:
 __all__ = [
     "CONSENT_LEVELS",
     "DIRECTORY_KINDS",
+    "EXPORT_FORMATS",
+    "IMPORT_FORMATS",
     "MUTUAL_TYPES",
     "NODE_KINDS",
     "ROLES",
