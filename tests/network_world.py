@@ -52,6 +52,7 @@ cat,{SERVICE},refers_to,2,2022-05-01,,internal
 dan,amy,meets_with,3,2021-01-01,,
 dan,fay,meets_with,1,2021-01-01,,public
 eve,ben,meets_with,1,2020-01-01,,
+dan,{LOCATION_2},volunteers_at,1,2021-01-01,,public
 amy,fay,partners_with,1,2020-01-01,,private
 """
 #: The same network without anything private (what anonymous and signed-in users may see

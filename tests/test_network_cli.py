@@ -36,7 +36,7 @@ def test_contract_commands_flags_and_keys(
         capsys,
         [*db, "network", "import", str(write_pair(tmp_path / "in")), "--format", "csv", "--json"],
     )
-    assert report["ties"] == {"created": 12, "updated": 0, "unchanged": 0}
+    assert report["ties"] == {"created": 13, "updated": 0, "unchanged": 0}
     for flags in (
         [],
         ["--directed"],
@@ -61,7 +61,7 @@ def test_contract_commands_flags_and_keys(
         assert graph["directed"] == ("--directed" in flags) and graph["weighted"] == (
             "--weighted" in flags
         )
-    assert graph["as_at"] == "2019-01-01" and graph["ties"] < 12
+    assert graph["as_at"] == "2019-01-01" and graph["ties"] < 13
     brokers = _json(capsys, [*db, "network", "brokers", "--top", "2", "--json"])
     assert isinstance(brokers["brokers"], list) and len(brokers["brokers"]) == 2
     assert brokers["brokers"][0]["reason"]
@@ -72,7 +72,7 @@ def test_contract_commands_flags_and_keys(
         out = tmp_path / f"out-{fmt}"
         assert main([*db, "network", "export", "--format", fmt, str(out)]) == 0
         assert out.exists()
-    assert nx.read_graphml(tmp_path / "out-graphml").number_of_nodes() == 10
+    assert nx.read_graphml(tmp_path / "out-graphml").number_of_nodes() == 11
     # the tables print too
     for args in (["measures"], ["brokers"], ["suggest"], ["import", str(tmp_path / "in")]):
         assert main([*db, "network", *args]) == 0

@@ -40,7 +40,7 @@ def _counts(store: Store) -> tuple[int, int, int, int]:
 def test_csv_pair_imports_people_records_and_ties(store: Store, tmp_path: Path) -> None:
     build(store, tmp_path / "in")
     net = load_network(store, ADMIN)
-    assert len(net) == 10 and len(net.ties) == 12
+    assert len(net) == 11 and len(net.ties) == 13
     amy = net.node("amy")
     assert (amy.kind, amy.consent, amy.area_code, amy.role) == (
         "person",
@@ -74,7 +74,7 @@ def test_importing_the_same_files_again_changes_nothing(store: Store, tmp_path: 
         store, tmp_path / "in", viewer=Viewer.editor(ANN), today=date(2025, 1, 15)
     )
     assert report.to_dict()["people"] == {"created": 0, "updated": 0, "unchanged": 7}
-    assert report.ties.unchanged == 12 and report.ties.created == 0
+    assert report.ties.unchanged == 13 and report.ties.created == 0
     assert _counts(store) == before
     # a change is an update with its audit entry
     write_pair(tmp_path / "in", NODES.replace("Amy Public,public", "Amy Public,internal"), EDGES)
@@ -99,7 +99,7 @@ def test_the_two_files_or_either_file_name_the_pair(store: Store, tmp_path: Path
     add_places(store)
     folder = write_pair(tmp_path / "pair")
     report = import_network(store, [folder / "edges.csv", folder / "nodes.csv"])
-    assert report.people.created == 7 and report.ties.created == 12
+    assert report.people.created == 7 and report.ties.created == 13
 
 
 BAD_NODES = f"""id,kind,name,consent,area_code
@@ -277,14 +277,14 @@ def test_exports_load_in_networkx_and_read_back(store: Store, tmp_path: Path, fm
     build(store, tmp_path / "in")
     out = tmp_path / f"net.{fmt}"
     report = export_network(store, fmt, out, ADMIN)
-    assert report.nodes == 10 and report.ties == 12
+    assert report.nodes == 11 and report.ties == 13
     measures = network_measures(store, ADMIN)
     if fmt == "graphml":
         g = nx.read_graphml(out)
     elif fmt == "gexf":
         g = nx.read_gexf(out)
     if fmt in ("graphml", "gexf"):
-        assert g.number_of_nodes() == 10 and g.number_of_edges() == 12
+        assert g.number_of_nodes() == 11 and g.number_of_edges() == 13
         assert g.nodes["amy"]["kind"] == "person"
         assert float(g.nodes["amy"]["betweenness"]) == pytest.approx(
             measures.node("amy").betweenness

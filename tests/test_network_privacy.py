@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from network_world import ANN, EDGES, INTERNAL, PRIVATE, build
+from network_world import ANN, EDGES, INTERNAL, LOCATION_2, PRIVATE, build
 from strengthmap.cli import main
 from strengthmap.errors import NotFound
 from strengthmap.network import (
@@ -73,6 +73,9 @@ def test_no_private_person_or_tie_in_anything_a_non_author_gets(
     # the private tie between two public people is not counted either
     m = network_measures(store, viewer)
     visible = load_network(store, viewer)
+    # a directory record tied only to a private person is not shown: it would tell a tie exists
+    assert LOCATION_2 not in visible
+    assert LOCATION_2 in load_network(store, Viewer.editor(ANN))
     assert not any(t.consent == "private" for t in visible.ties)
     amy = m.node("amy")
     assert amy.degree == sum(1 for t in visible.ties if "amy" in (t.source, t.target))

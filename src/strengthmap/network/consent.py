@@ -17,8 +17,9 @@ Example:
     ['amy', 'ben', 'hall']
 
 The approach (documented in ``docs/methods/network.md``): **measures are computed on the visible
-graph only**. A tie is visible when its own consent allows it *and* both its ends are visible,
-so a public person's degree, betweenness or community never counts a tie to someone the viewer
+graph only**. A tie is visible when its own consent allows it *and* both its ends are visible
+(a directory record that is not itself entered in the network is visible only with a visible
+tie), so a public person's degree, betweenness or community never counts a tie to someone the viewer
 may not see: whatever a viewer gets is exactly what they would get had the hidden records never
 been entered. Nothing is aggregated from hidden records, so nothing can be subtracted back out.
 """
@@ -46,6 +47,10 @@ def visible_network(network: Network, viewer: Viewer) -> Network:
     ties = [
         t for t in network.ties if t.source in keep and t.target in keep and tie_visible(t, viewer)
     ]
+    # a directory record that is in the network only as the end of ties is shown only with a
+    # tie the viewer may see: otherwise its presence would tell that a hidden tie exists
+    ends = {t.source for t in ties} | {t.target for t in ties}
+    nodes = [n for n in nodes if n.listed or n.id in ends]
     return network.with_parts(nodes, ties, viewer=viewer)
 
 

@@ -126,6 +126,9 @@ class NetworkNode:
 
     ``area_code``: the LSOA of the person's or organisation's home, or of a service's or
     location's place. ``lon``/``lat``: a directory record's point (people never have one).
+    ``listed``: entered in the network itself (a person, or a directory record with a
+    ``network_member`` row); a directory record that is only the end of ties is not, and is
+    shown only with a tie the viewer may see.
     """
 
     id: str
@@ -138,6 +141,7 @@ class NetworkNode:
     consent_recorded_on: date | None = None
     lon: float | None = None
     lat: float | None = None
+    listed: bool = True
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,7 @@ def read_network(store: Store, *, imd_release: int | None = None) -> Network:
                 consent_recorded_on=member.consent_recorded_on if member else None,
                 lon=place.lon if place else None,
                 lat=place.lat if place else None,
+                listed=member is not None,
             )
         )
     nodes.sort(key=lambda n: n.id)
