@@ -12,8 +12,8 @@ tied), as community networks are.
 * every measure at once (``compute_measures``) on the 20,000-node graph, for the record.
 
 ``--quick``: 2,000 nodes and 20,000 nodes (sampled) instead. networkx's exact betweenness of the
-20,000-node graph takes one to two hours on the 2-core machine, so the full run first times both
-libraries on the same 500 sources (Brandes' algorithm is a sum over sources: the ratio of the
+20,000-node graph takes hours on the shared 2-core machine (about 1 s a source under load), so the
+full run first times both libraries on the same 500 sources (Brandes' algorithm is a sum over sources: the ratio of the
 whole), and runs the whole networkx computation last.
 """
 
