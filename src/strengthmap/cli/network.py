@@ -22,7 +22,9 @@ from strengthmap.network.model import EXPORT_FORMATS, IMPORT_FORMATS, Viewer
 # it, so that every other command of the CLI starts quickly
 
 app = typer.Typer(
-    help="The network of people and organisations: import, measures, brokers, introductions, export.",
+    help="The network of people and organisations: import, measures, brokers, introductions, "
+    "export. The CLI acts as a trusted operator (an admin: it sees private records too); "
+    "--as-viewer public|internal shows what anyone, or a signed-in user, may see.",
     no_args_is_help=True,
 )
 
