@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -19,10 +20,10 @@ FIXTURE = ROOT / "tests" / "fixtures" / "network"
 EXAMPLE = ROOT / "docs" / "examples" / "new-wortley-community-centre.csv"
 
 
-def _json(capsys: pytest.CaptureFixture[str], args: list[str]) -> dict[str, object]:
+def _json(capsys: pytest.CaptureFixture[str], args: list[str]) -> dict[str, Any]:
     capsys.readouterr()
     assert main(args) == 0
-    out: dict[str, object] = json.loads(capsys.readouterr().out)
+    out: dict[str, Any] = json.loads(capsys.readouterr().out)
     return out
 
 

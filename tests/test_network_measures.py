@@ -13,6 +13,7 @@ import pytest
 
 from strengthmap.network.measures import (
     EXACT_LIMIT,
+    CommunityMethod,
     betweenness_error_bound,
     compute_measures,
 )
@@ -104,9 +105,11 @@ def test_every_measure_equals_networkx(directed: bool, weighted: bool) -> None:
     from networkx.algorithms.structuralholes import normalized_mutual_weight as nmw
 
     def redundancy(g: nx.Graph, u: str, v: str, w: str | None) -> float:
-        return 1 - sum(
-            nmw(g, u, x, weight=w) * nmw(g, v, x, norm=max, weight=w)
-            for x in set(nx.all_neighbors(g, u))
+        return 1.0 - float(
+            sum(
+                nmw(g, u, x, weight=w) * nmw(g, v, x, norm=max, weight=w)
+                for x in set(nx.all_neighbors(g, u))
+            )
         )
 
     for v in g:
@@ -181,10 +184,11 @@ def _planted(seed: int) -> Network:
 
 @pytest.mark.parametrize("method", ["leiden", "louvain"])
 def test_communities_match_networkx_louvain(method: str) -> None:
+    algo: CommunityMethod = "louvain" if method == "louvain" else "leiden"
     # a network with clear communities: the same partition as networkx's Louvain
     net = _planted(4)
     g = _nx(net, directed=False)
-    ours = compute_measures(net, community_method=method, seed=3)  # type: ignore[arg-type]
+    ours = compute_measures(net, community_method=algo, seed=3)
     theirs = nx.community.louvain_communities(g, seed=3)
     mine: dict[int, set[str]] = {}
     for n in ours.nodes:
@@ -200,9 +204,7 @@ def test_communities_match_networkx_louvain(method: str) -> None:
             nx.community.louvain_communities(gr, seed=3, weight="weight" if weighted else None),
             weight="weight" if weighted else None,
         )
-        q = compute_measures(
-            rnd, community_method=method, weighted=weighted, seed=3
-        ).graph.modularity  # type: ignore[arg-type]
+        q = compute_measures(rnd, community_method=algo, weighted=weighted, seed=3).graph.modularity
         assert q is not None and q >= 0.99 * q_nx, (weighted, q, q_nx)
 
 
