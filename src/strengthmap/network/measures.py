@@ -550,7 +550,7 @@ def compute_measures(
     areas = tuple(
         AreaBridging(
             code=code,
-            name=(dep.of(code).name if dep.of(code) else None),  # type: ignore[union-attr]
+            name=dep.name(code),
             imd_decile=dep.decile(code),
             imd_quintile=dep.quintile(code),
             nodes=area_nodes[code],

@@ -93,9 +93,13 @@ class Viewer:
         nobody signed in (``role=None``)."""
         if role is None or actor is None:
             return cls.anonymous()
-        if role not in ("viewer", "editor", "admin"):
-            raise ValueError(f"not a role: {role!r}")
-        return cls(role, actor)  # type: ignore[arg-type]  # checked just above
+        if role == "viewer":
+            return cls("viewer", actor)
+        if role == "editor":
+            return cls("editor", actor)
+        if role == "admin":
+            return cls("admin", actor)
+        raise ValueError(f"not a role: {role!r}")
 
     @property
     def is_signed_in(self) -> bool:
@@ -214,9 +218,21 @@ class Network:
         return self._index.get(node_id)
 
     def with_parts(
-        self, nodes: Iterable[NetworkNode], ties: Iterable[NetworkTie], **changes: object
+        self,
+        nodes: Iterable[NetworkNode],
+        ties: Iterable[NetworkTie],
+        *,
+        viewer: Viewer | None = None,
+        day: date | None = None,
     ) -> Network:
-        return replace(self, nodes=tuple(nodes), ties=tuple(ties), **changes)  # type: ignore[arg-type]
+        """The same network with other nodes and ties (and, if given, its viewer or day)."""
+        return replace(
+            self,
+            nodes=tuple(nodes),
+            ties=tuple(ties),
+            viewer=viewer if viewer is not None else self.viewer,
+            day=day if day is not None else self.day,
+        )
 
     def as_at(self, day: date | None) -> Network:
         """The network on ``day``: the ties that held that day and the nodes they join

@@ -60,6 +60,10 @@ class AreaDeprivation:
     def of(self, code: str | None) -> AreaIMD | None:
         return self.areas.get(code) if code else None
 
+    def name(self, code: str | None) -> str | None:
+        found = self.of(code)
+        return found.name if found else None
+
     def decile(self, code: str | None) -> int | None:
         found = self.of(code)
         return found.decile if found else None

@@ -302,7 +302,7 @@ def _links(
         best_there = max(candidates, key=lambda n: (n.betweenness, n.degree, n.id))
         gap = ties.get(other, 0) - ties.get(code, 0)
         text = (
-            f"{code}{' (' + (dep.of(code).name or '') + ')' if dep.of(code) else ''} is in IMD decile {decile} "  # type: ignore[union-attr]
+            f"{code}{f' ({dep.name(code)})' if dep.name(code) else ''} is in IMD decile {decile} "
             f"and its {len(by_area[code])} people and groups have {ties.get(code, 0)} tie(s); next door, "
             f"{other} (decile {dep.decile(other) if dep.decile(other) is not None else 'unknown'}) has "
             f"{ties.get(other, 0)}. Introducing {best_here.name}, the best connected in {code}, to "
