@@ -2,6 +2,7 @@
 
 Example:
     >>> from strengthmap.storage import open_store
+    >>> from strengthmap.network import Viewer, network_measures
     >>> store = open_store("sqlite://")
     >>> anyone = Viewer.anonymous()
     >>> network_measures(store, anyone).to_dict()["graph"]["edges"]
