@@ -77,10 +77,30 @@ class InputError(StrengthmapError):
 
 @dataclass(frozen=True)
 class Fault:
-    """One fault in a document: where (a JSON path like ``$.services[3].name``, or a row) and what."""
+    """One fault in a document: where (a JSON path like ``$.services[3].name``, or a row) and what.
+
+    Faults in tabular files also name the ``file``, ``row`` (1-based, header = row 1) and
+    ``field`` on their own, for tools that list them (``Fault.at``).
+    """
 
     path: str
     message: str
+    file: str | None = None
+    row: int | None = None
+    field: str | None = None
+
+    @classmethod
+    def at(
+        cls, message: str, *, file: str, row: int | None = None, field: str | None = None
+    ) -> Fault:
+        """A fault at a file's row and field; its path reads like an ``InputError``.
+
+        >>> str(Fault.at("not a date", file="edges.csv", row=4, field="start"))
+        'edges.csv: row 4: field start: not a date'
+        """
+        where = [file] + ([f"row {row}"] if row is not None else [])
+        where += [f"field {field}"] if field is not None else []
+        return cls(": ".join(where), message, file=file, row=row, field=field)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -96,7 +116,15 @@ class ValidationFailed(InputError):
 
     def to_dict(self) -> dict[str, Any]:
         body = super().to_dict()
-        body["faults"] = [{"path": f.path, "message": f.message} for f in self.faults]
+        body["faults"] = [
+            {"path": f.path, "message": f.message}
+            | {
+                k: v
+                for k, v in (("file", f.file), ("row", f.row), ("field", f.field))
+                if v is not None
+            }
+            for f in self.faults
+        ]
         return body
 
 

@@ -21,6 +21,7 @@ from strengthmap.cli import (
     db,
     directory,
     geography,
+    network,
     rooms,
     route,
     serve,
@@ -64,6 +65,7 @@ app.add_typer(walk.app, name="walk")
 app.add_typer(rooms.app, name="rooms")
 app.add_typer(bookings.app, name="bookings")
 app.add_typer(commission.app, name="commission")
+app.add_typer(network.app, name="network")
 app.command("serve")(serve.serve)
 
 

@@ -28,13 +28,9 @@ from strengthmap.storage.schema.commissioning import (
     SourceCoverage,
 )
 from strengthmap.storage.schema.community import (
-    CONSENT_LEVELS,
-    TIE_NODE_KINDS,
-    Person,
     Route,
     Story,
     StoryLink,
-    Tie,
 )
 from strengthmap.storage.schema.directory import (
     ABCD_KINDS,
@@ -67,6 +63,14 @@ from strengthmap.storage.schema.geo import (
     PopulationEstimate,
     Postcode,
 )
+from strengthmap.storage.schema.network import (
+    CONSENT_LEVELS,
+    TIE_NODE_KINDS,
+    TIE_TYPES,
+    NetworkMember,
+    Person,
+    Tie,
+)
 from strengthmap.storage.schema.walks import Walk, WalkArea, WalkNetwork, WalkNote
 
 metadata = Base.metadata
@@ -81,6 +85,7 @@ __all__ = [
     "INVOLVEMENT_METHODS",
     "ROLES",
     "TIE_NODE_KINDS",
+    "TIE_TYPES",
     "Accessibility",
     "Address",
     "Area",
@@ -104,6 +109,7 @@ __all__ = [
     "Language",
     "Location",
     "LoginAttempt",
+    "NetworkMember",
     "Organization",
     "OrganizationIdentifier",
     "Person",

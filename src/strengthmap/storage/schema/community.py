@@ -1,6 +1,7 @@
-"""People and ties, stories, routes and walks.
+"""Stories, routes and walks.
 
-Rooms and bookings live in ``bookings.py``, commissioning cycles in ``commissioning.py``.
+People and ties live in ``network.py``, rooms and bookings in ``bookings.py``, commissioning
+cycles in ``commissioning.py``.
 
 Features for these come in later issues; the tables are here so the whole domain model of
 DESIGN.md section 3 has a home from the first migration.
@@ -8,12 +9,11 @@ DESIGN.md section 3 has a home from the first migration.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
-    Date,
     Float,
     ForeignKey,
     Integer,
@@ -25,48 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from strengthmap.storage.schema.base import Base, utcnow, uuid_pk
 from strengthmap.storage.types import Geometry
-
-#: The kinds of node a tie can join.
-TIE_NODE_KINDS = ("person", "organization", "service", "location")
-#: Consent levels of a person's record or a story, from most to least private.
-CONSENT_LEVELS = ("private", "internal", "public")
-
-
-class Person(Base):
-    """A community builder, connector or resident; private by default, published only with consent."""
-
-    __tablename__ = "person"
-
-    id: Mapped[str] = uuid_pk()
-    display_name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str | None] = mapped_column(String(200))  # e.g. "community builder"
-    bio: Mapped[str | None] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(String(300))
-    phone: Mapped[str | None] = mapped_column(String(64))
-    consent: Mapped[str] = mapped_column(String(16), default="private")
-    consent_recorded_at: Mapped[datetime | None] = mapped_column()
-    home_area_code: Mapped[str | None] = mapped_column(String(9))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    retired_at: Mapped[datetime | None] = mapped_column()
-
-
-class Tie(Base):
-    """A typed, dated edge between two of person / organisation / service / location."""
-
-    __tablename__ = "tie"
-
-    id: Mapped[str] = uuid_pk()
-    source_kind: Mapped[str] = mapped_column(String(16))
-    source_id: Mapped[str] = mapped_column(String(36), index=True)
-    target_kind: Mapped[str] = mapped_column(String(16))
-    target_id: Mapped[str] = mapped_column(String(36), index=True)
-    tie_type: Mapped[str] = mapped_column(String(32))  # e.g. "volunteers_at", "refers_to", "runs"
-    weight: Mapped[float] = mapped_column(Float, default=1.0)
-    started: Mapped[date | None] = mapped_column(Date)
-    ended: Mapped[date | None] = mapped_column(Date)
-    note: Mapped[str | None] = mapped_column(Text)
-    consent: Mapped[str] = mapped_column(String(16), default="internal")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Story(Base):
@@ -119,11 +77,7 @@ class Route(Base):
 
 
 __all__ = [
-    "CONSENT_LEVELS",
-    "TIE_NODE_KINDS",
-    "Person",
     "Route",
     "Story",
     "StoryLink",
-    "Tie",
 ]
