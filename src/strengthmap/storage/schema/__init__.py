@@ -17,8 +17,6 @@ from strengthmap.storage.schema.community import (
     Person,
     Room,
     Route,
-    Story,
-    StoryLink,
     Tie,
 )
 from strengthmap.storage.schema.directory import (
@@ -51,6 +49,14 @@ from strengthmap.storage.schema.geo import (
     IndicatorValue,
     PopulationEstimate,
     Postcode,
+)
+from strengthmap.storage.schema.stories import (
+    Story,
+    StoryLink,
+    StoryPolicy,
+    StoryRedaction,
+    StorySubmission,
+    StoryTheme,
 )
 
 metadata = Base.metadata
@@ -95,6 +101,10 @@ __all__ = [
     "ServiceAtLocation",
     "Story",
     "StoryLink",
+    "StoryPolicy",
+    "StoryRedaction",
+    "StorySubmission",
+    "StoryTheme",
     "Taxonomy",
     "TaxonomyTerm",
     "Tie",

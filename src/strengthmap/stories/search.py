@@ -1,0 +1,125 @@
+"""The stories' backend adapters: full-text matching and story numbers, one class per backend.
+
+Example:
+    >>> fts5_query("Lunch club, Armley!")
+    '"lunch" "club" "armley"'
+
+Both backends index the title and the text of every story that is not withdrawn (migration 0009)
+and answer "every word occurs" with English stemming:
+
+* SQLite: ``story_fts`` (FTS5, ``porter unicode61 remove_diacritics 2``, external content keyed
+  by ``story.number``); ranked by ``bm25`` with the title weighted 4 to the text's 1.
+* PostgreSQL: ``story.story_fts_vector`` (``to_tsvector('english')``, title weight A, text D)
+  with a GIN index; ``plainto_tsquery('english')``, ranked by ``ts_rank``.
+
+Words in any script are indexed (Unicode word characters); PostgreSQL drops English stop words
+("the", "and") from a query, FTS5 does not. The choice of backend is made once per store
+(``backend_for``); no other stories module knows which one it runs on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from strengthmap.errors import InputError
+from strengthmap.storage import Store, schema
+
+S = schema.Story
+
+
+def fts5_query(text: str) -> str:
+    """User text -> an FTS5 query of quoted words (all must occur); no FTS syntax gets through."""
+    words = re.findall(r"\w+", text.lower())
+    if not words:
+        raise InputError("the search has no words to look for", field="text")
+    return " ".join(f'"{w}"' for w in words)
+
+
+class StoryBackend(Protocol):
+    """What the stories package needs from a backend."""
+
+    def next_number(self, session: Session) -> int:
+        """The next story number, inside the writing transaction."""
+        ...
+
+    def match(self, stmt: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
+        """``stmt`` (over ``story``) narrowed to stories matching ``text``, and a score column
+        (higher is better)."""
+        ...
+
+    def before_erase(self, session: Session) -> None:
+        """Called in a withdrawal's transaction before the story's words are overwritten."""
+        ...
+
+    def plain_match_sql(self) -> str:
+        """The bare full-text query over the same rows (the benchmark's peer): ids of the 20
+        best matches of ``:q``, nothing else."""
+        ...
+
+
+class SQLiteStories:
+    """FTS5 over ``story_fts``; numbers are max + 1 under the write lock (BEGIN IMMEDIATE)."""
+
+    def next_number(self, session: Session) -> int:
+        return int(session.scalar(sa.select(sa.func.coalesce(sa.func.max(S.number), 0))) or 0) + 1
+
+    def match(self, stmt: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
+        hits = (
+            sa.text(
+                "SELECT rowid AS number, -bm25(story_fts, 4.0, 1.0) AS score "
+                "FROM story_fts WHERE story_fts MATCH :fts_q"
+            )
+            .bindparams(fts_q=fts5_query(text))
+            .columns(number=sa.Integer, score=sa.Float)
+            .subquery("fts_hits")
+        )
+        return stmt.join(hits, hits.c.number == S.number), hits.c.score
+
+    def before_erase(self, session: Session) -> None:
+        # freed space in the database file is overwritten with zeros, not left for a file
+        # reader to find (a per-connection setting; it stays on for this pooled connection)
+        session.execute(sa.text("PRAGMA secure_delete = ON"))
+
+    def plain_match_sql(self) -> str:
+        return "SELECT rowid FROM story_fts WHERE story_fts MATCH :q ORDER BY rank LIMIT 20"
+
+
+class PostgresStories:
+    """``story_fts_vector`` with its GIN index; numbers from ``story_number_seq``."""
+
+    _vector: sa.ColumnClause[Any] = sa.literal_column("story.story_fts_vector")
+
+    def next_number(self, session: Session) -> int:
+        return int(session.scalar(sa.text("SELECT nextval('story_number_seq')")) or 0)
+
+    def match(self, stmt: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
+        if not re.search(r"\w", text):
+            raise InputError("the search has no words to look for", field="text")
+        query = sa.func.plainto_tsquery(sa.literal_column("'english'::regconfig"), text)
+        return stmt.where(self._vector.op("@@")(query)), sa.func.ts_rank(self._vector, query)
+
+    def before_erase(self, session: Session) -> None:
+        # old row versions stay in the table's files until VACUUM (autovacuum) reclaims them;
+        # no query can read them (docs/guide-community-builders-stories.md says so)
+        return None
+
+    def plain_match_sql(self) -> str:
+        return (
+            "SELECT id FROM story WHERE story_fts_vector @@ to_tsquery('english', :q) "
+            "ORDER BY ts_rank(story_fts_vector, to_tsquery('english', :q)) DESC LIMIT 20"
+        )
+
+
+_BACKENDS: dict[str, StoryBackend] = {"sqlite": SQLiteStories(), "postgresql": PostgresStories()}
+
+
+def backend_for(store: Store) -> StoryBackend:
+    """The adapter of ``store``'s backend."""
+    return _BACKENDS[store.dialect]
+
+
+__all__ = ["PostgresStories", "SQLiteStories", "StoryBackend", "backend_for", "fts5_query"]
