@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from strengthmap.cli import areas, data, db, directory, geography, route, serve, users
+from strengthmap.cli import areas, data, db, directory, geography, route, serve, stories, users
 from strengthmap.cli.common import State
 from strengthmap.errors import StrengthmapError
 from strengthmap.settings import Settings
@@ -47,6 +47,7 @@ areas.app.command("contrasts")(geography.contrasts)
 app.add_typer(route.app, name="route")
 app.add_typer(directory.app, name="directory")
 app.add_typer(users.app, name="users")
+app.add_typer(stories.app, name="stories")
 app.command("serve")(serve.serve)
 
 
