@@ -123,9 +123,10 @@ def include_object_for(dialect: str) -> Any:
         if type_ == "index" and name and name.endswith("_gist"):
             return dialect == "postgresql"
         # the directory's full-text and spatial indexes and its version counter (migrations
-        # 0002-0004, SQLite) and the stories' full-text index (0009) are not models
+        # 0002-0004, SQLite) and the stories' full-text index and version counter (0009) are not
+        # models
         if name and name.startswith(
-            ("service_fts", "location_rtree", "directory_version", "story_fts")
+            ("service_fts", "location_rtree", "directory_version", "story_fts", "story_version")
         ):
             return False
         # PostGIS's own table is not ours to manage

@@ -68,7 +68,7 @@ def _rows(store: Store, query: StoryQuery, viewer: Viewer, batch: int = 500) -> 
     """Every story of ``query`` the viewer may read, in number order, in batches."""
     with store.session() as session:
         themes = themes_in(session)
-        stmt, _score = query_statement(store, replace(query, order=None), viewer)
+        stmt = query_statement(store, replace(query, order=None), viewer)
         last = 0
         while True:
             rows = session.scalars(
@@ -173,8 +173,8 @@ def atom_feed(
     now = now or datetime.now(UTC)
     query = StoryQuery(status="approved", consent="public", order="newest", per_page=1)
     with store.session() as session:
-        stmt, score = query_statement(store, query, ANONYMOUS)
-        rows = session.scalars(ordered(stmt, query, score).limit(limit)).all()
+        stmt = query_statement(store, query, ANONYMOUS)
+        rows = session.scalars(ordered(stmt, query).limit(limit)).all()
         items = [
             v
             for v in views(session, rows, ANONYMOUS, themes_in(session))

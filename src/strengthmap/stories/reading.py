@@ -42,6 +42,7 @@ from strengthmap.stories.model import (
     Viewer,
     readable_audiences,
 )
+from strengthmap.stories.ranking import search_numbers
 from strengthmap.stories.search import backend_for
 from strengthmap.stories.themes import themes_in
 
@@ -114,40 +115,52 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def query_statement(store: Store, query: StoryQuery, viewer: Viewer) -> tuple[sa.Select[Any], Any]:
-    """The stories ``viewer`` may read that match ``query``, and their text score (or None)."""
-    stmt = sa.select(S)
+def _conditions(query: StoryQuery, viewer: Viewer) -> tuple[frozenset[str], list[Any]]:
+    """The audiences ``viewer`` may read (or the tombstones' for ``status="withdrawn"``) and the
+    query's other conditions on ``story`` (not its words)."""
+    audiences: frozenset[str] = frozenset(readable_audiences(viewer))
+    conds: list[Any] = []
     if query.status == "withdrawn":
-        stmt = stmt.where(S.audience == "none")
-    else:
-        stmt = stmt.where(S.audience.in_(sorted(readable_audiences(viewer))))
-        if query.status is not None:
-            stmt = stmt.where(S.moderation == query.status)
+        audiences = frozenset({"none"})
+    elif query.status is not None:
+        conds.append(S.moderation == query.status)
     if query.consent is not None:
-        stmt = stmt.where(S.consent == query.consent)
+        conds.append(S.consent == query.consent)
     if query.themes:
-        stmt = stmt.where(_linked("theme", query.themes))
+        conds.append(_linked("theme", query.themes))
     if query.area:
-        stmt = stmt.where(_linked("area", query.area.strip().upper()))
+        conds.append(_linked("area", query.area.strip().upper()))
     if query.asset:
-        stmt = stmt.where(_linked(("service", "location"), query.asset.strip()))
+        conds.append(_linked(("service", "location"), query.asset.strip()))
     if query.since:
-        stmt = stmt.where(S.created_at >= _day_start(query.since))
+        conds.append(S.created_at >= _day_start(query.since))
     if query.until:
-        stmt = stmt.where(S.created_at < _day_start(query.until + timedelta(days=1)))
+        conds.append(S.created_at < _day_start(query.until + timedelta(days=1)))
     if query.with_place:
-        stmt = stmt.where(S.lon.is_not(None), S.lat.is_not(None))
-    score = None
+        conds.extend([S.lon.is_not(None), S.lat.is_not(None)])
+    return audiences, conds
+
+
+def _filter_key(query: StoryQuery) -> tuple[Any, ...]:
+    """The query's filters other than its words and page (a cache key)."""
+    return (
+        query.status, query.consent, tuple(sorted(query.themes)), query.area, query.asset,
+        query.since, query.until, query.with_place,
+    )  # fmt: skip
+
+
+def query_statement(store: Store, query: StoryQuery, viewer: Viewer) -> sa.Select[Any]:
+    """The stories ``viewer`` may read that match ``query`` (unordered)."""
+    audiences, conds = _conditions(query, viewer)
+    stmt = sa.select(S).where(S.audience.in_(sorted(audiences)), *conds)
     if query.text:
-        stmt, score = backend_for(store).match(stmt, query.text)
-    return stmt, score
+        stmt = backend_for(store).match(stmt, query.text)
+    return stmt
 
 
-def ordered(stmt: sa.Select[Any], query: StoryQuery, score: Any) -> sa.Select[Any]:
-    order = query.order or ("relevance" if score is not None else "newest")
-    if order == "relevance":
-        return stmt.order_by(score.desc(), S.number.desc())
-    if order == "oldest":
+def ordered(stmt: sa.Select[Any], query: StoryQuery) -> sa.Select[Any]:
+    """``stmt`` oldest or newest first (relevance is ``_page``'s, through the backend)."""
+    if query.order == "oldest":
         return stmt.order_by(S.created_at, S.number)
     return stmt.order_by(S.created_at.desc(), S.number.desc())
 
@@ -155,20 +168,30 @@ def ordered(stmt: sa.Select[Any], query: StoryQuery, score: Any) -> sa.Select[An
 def _page(session: Session, store: Store, query: StoryQuery, viewer: Viewer) -> StoryPage:
     raise_faults(query.faults())
     check_rights(query, viewer)
-    stmt, score = query_statement(store, query, viewer)
+    offset = (query.page - 1) * query.per_page
+    themes = themes_in(session)
+    if query.text and query.order in (None, "relevance"):
+        audiences, conds = _conditions(query, viewer)
+        total, ranked = search_numbers(
+            session, store, query.text, audiences, conds, _filter_key(query), offset,
+            query.per_page,
+        )  # fmt: skip
+        # the rows are read again under the audience rule: a page never rests on the cache alone
+        by_number = {
+            r.number: r
+            for r in session.scalars(
+                sa.select(S).where(
+                    S.number.in_([n for n, _ in ranked]), S.audience.in_(sorted(audiences))
+                )
+            )
+        }
+        kept = [(by_number[n], score) for n, score in ranked if n in by_number]
+        items = views(session, [r for r, _ in kept], viewer, themes, scores=[s for _, s in kept])
+        return StoryPage(items, total, query.page, query.per_page)
+    stmt = query_statement(store, query, viewer)
     total = int(session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0)
-    paged = (
-        ordered(stmt, query, score).limit(query.per_page).offset((query.page - 1) * query.per_page)
-    )
-    scores: list[float | None] | None = None
-    if score is not None:
-        rows_scores = session.execute(paged.add_columns(score.label("score"))).all()
-        rows = [r[0] for r in rows_scores]
-        scores = [float(r[1]) for r in rows_scores]
-    else:
-        rows = list(session.scalars(paged).all())
-    items = views(session, rows, viewer, themes_in(session), scores=scores)
-    return StoryPage(items, total, query.page, query.per_page)
+    rows = list(session.scalars(ordered(stmt, query).limit(query.per_page).offset(offset)).all())
+    return StoryPage(views(session, rows, viewer, themes), total, query.page, query.per_page)
 
 
 def list_stories(
@@ -230,9 +253,9 @@ def story_map(
     raise_faults(base.faults())
     check_rights(base, viewer)
     with store.session() as session:
-        stmt, score = query_statement(store, base, viewer)
+        stmt = query_statement(store, base, viewer)
         total = int(session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0)
-        rows = session.scalars(ordered(stmt, replace(base, order=None), score).limit(limit)).all()
+        rows = session.scalars(ordered(stmt, replace(base, order=None)).limit(limit)).all()
         items = views(session, rows, viewer, themes_in(session))
     features = []
     for v in items:

@@ -8,7 +8,8 @@ Both backends index the title and the text of every story that is not withdrawn 
 and answer "every word occurs" with English stemming:
 
 * SQLite: ``story_fts`` (FTS5, ``porter unicode61 remove_diacritics 2``, external content keyed
-  by ``story.number``); ranked by ``bm25`` with the title weighted 4 to the text's 1.
+  by ``story.number``); ranked by ``bm25`` with the title weighted 4 to the text's 1 (the
+  table's ``rank`` setting).
 * PostgreSQL: ``story.story_fts_vector`` (``to_tsvector('english')``, title weight A, text D)
   with a GIN index; ``plainto_tsquery('english')``, ranked by ``ts_rank``.
 
@@ -22,7 +23,9 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
+import numpy as np
 import sqlalchemy as sa
+from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
 from strengthmap.errors import InputError
@@ -39,6 +42,11 @@ def fts5_query(text: str) -> str:
     return " ".join(f'"{w}"' for w in words)
 
 
+def _sqlite_match(text: str) -> str:
+    """Every word, in the title or the text."""
+    return f"{{title text}} : ({fts5_query(text)})"
+
+
 class StoryBackend(Protocol):
     """What the stories package needs from a backend."""
 
@@ -46,9 +54,19 @@ class StoryBackend(Protocol):
         """The next story number, inside the writing transaction."""
         ...
 
-    def match(self, stmt: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
-        """``stmt`` (over ``story``) narrowed to stories matching ``text``, and a score column
-        (higher is better)."""
+    def match(self, stmt: sa.Select[Any], text: str) -> sa.Select[Any]:
+        """``stmt`` (over ``story``) narrowed to stories whose title or text hold every word."""
+        ...
+
+    def version(self, session: Session) -> tuple[str, int]:
+        """``story_version``: the database's epoch and its write counter."""
+        ...
+
+    def rank_all(
+        self, session: Session, text: str
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Every story (of any audience) whose title or text holds every word of ``text``: the
+        numbers best first (ties: higher number first) and their scores (higher is better)."""
         ...
 
     def before_erase(self, session: Session) -> None:
@@ -67,17 +85,33 @@ class SQLiteStories:
     def next_number(self, session: Session) -> int:
         return int(session.scalar(sa.select(sa.func.coalesce(sa.func.max(S.number), 0))) or 0) + 1
 
-    def match(self, stmt: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
-        hits = (
-            sa.text(
-                "SELECT rowid AS number, -bm25(story_fts, 4.0, 1.0) AS score "
-                "FROM story_fts WHERE story_fts MATCH :fts_q"
-            )
-            .bindparams(fts_q=fts5_query(text))
-            .columns(number=sa.Integer, score=sa.Float)
-            .subquery("fts_hits")
+    def match(self, stmt: sa.Select[Any], text: str) -> sa.Select[Any]:
+        hits: sa.Select[Any] = (
+            sa.select(sa.literal_column("rowid"))
+            .select_from(sa.table("story_fts"))
+            .where(sa.text("story_fts MATCH :fts_q").bindparams(fts_q=_sqlite_match(text)))
         )
-        return stmt.join(hits, hits.c.number == S.number), hits.c.score
+        return stmt.where(S.number.in_(hits))
+
+    def version(self, session: Session) -> tuple[str, int]:
+        row = session.execute(sa.text("SELECT epoch, n FROM story_version WHERE id = 1")).one()
+        return str(row[0]), int(row[1])
+
+    def rank_all(
+        self, session: Session, text: str
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        rows = (
+            session.connection()
+            .exec_driver_sql(
+                "SELECT rowid, rank FROM story_fts WHERE story_fts MATCH ? "
+                "ORDER BY rank, rowid DESC",
+                (_sqlite_match(text),),
+            )
+            .all()
+        )
+        numbers = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        scores = -np.fromiter((r[1] for r in rows), np.float64, len(rows))  # bm25: lower is better
+        return numbers, scores
 
     def before_erase(self, session: Session) -> None:
         # freed space in the database file is overwritten with zeros, not left for a file
@@ -96,11 +130,31 @@ class PostgresStories:
     def next_number(self, session: Session) -> int:
         return int(session.scalar(sa.text("SELECT nextval('story_number_seq')")) or 0)
 
-    def match(self, stmt: sa.Select[Any], text: str) -> tuple[sa.Select[Any], Any]:
+    def _query(self, text: str) -> Any:
         if not re.search(r"\w", text):
             raise InputError("the search has no words to look for", field="text")
-        query = sa.func.plainto_tsquery(sa.literal_column("'english'::regconfig"), text)
-        return stmt.where(self._vector.op("@@")(query)), sa.func.ts_rank(self._vector, query)
+        return sa.func.plainto_tsquery(sa.literal_column("'english'::regconfig"), text)
+
+    def match(self, stmt: sa.Select[Any], text: str) -> sa.Select[Any]:
+        return stmt.where(self._vector.op("@@")(self._query(text)))
+
+    def version(self, session: Session) -> tuple[str, int]:
+        row = session.execute(sa.text("SELECT epoch, n FROM story_version WHERE id = 1")).one()
+        return str(row[0]), int(row[1])
+
+    def rank_all(
+        self, session: Session, text: str
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        query = self._query(text)
+        score = sa.func.ts_rank(self._vector, query)
+        rows = session.execute(
+            sa.select(S.number, score)
+            .where(self._vector.op("@@")(query))
+            .order_by(score.desc(), S.number.desc())
+        ).all()
+        numbers = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        scores = np.fromiter((r[1] for r in rows), np.float64, len(rows))
+        return numbers, scores
 
     def before_erase(self, session: Session) -> None:
         # old row versions stay in the table's files until VACUUM (autovacuum) reclaims them;

@@ -29,6 +29,8 @@ class Story(Base):
     """
 
     __tablename__ = "story"
+    # lists read one audience newest first
+    __table_args__ = (Index("ix_story_audience_created", "audience", "created_at"),)
 
     id: Mapped[str] = uuid_pk()
     #: A short public number (``#123``); also the FTS5 rowid, which VACUUM never renumbers.
@@ -41,7 +43,7 @@ class Story(Base):
     moderation: Mapped[str] = mapped_column(
         String(16), default="pending"
     )  # pending | approved | rejected | needs_changes
-    audience: Mapped[str] = mapped_column(String(8), default="team", index=True)
+    audience: Mapped[str] = mapped_column(String(8), default="team")
     withdrawn_at: Mapped[datetime | None] = mapped_column()
     withdrawn_reason: Mapped[str | None] = mapped_column(String(64))
     withdrawn_via: Mapped[str | None] = mapped_column(String(8))  # token | staff

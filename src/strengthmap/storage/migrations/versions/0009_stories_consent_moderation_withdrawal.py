@@ -16,9 +16,17 @@ The full-text index holds only stories that are not withdrawn:
   withdrawal leaves the index in the same transaction.
 * PostgreSQL: a stored generated ``story_fts_vector`` (title weighted A, text D; empty once
   withdrawn) with a GIN index, and ``story_number_seq`` for the numbers.
+
+``story_version`` (both backends, not a model) holds one counter that every insert, update and
+delete of ``story`` and ``story_link`` bumps inside the writer's transaction (row triggers on
+SQLite, statement triggers on PostgreSQL): ``strengthmap.stories.ranking`` keeps a search's
+ranked matches in memory only while it is unchanged, so a withdrawal is seen by the very next
+search in every process.
 """
 
 from __future__ import annotations
+
+import uuid
 
 import sqlalchemy as sa
 from alembic import op
@@ -32,6 +40,8 @@ depends_on = None
 SQLITE_FTS = [
     "CREATE VIRTUAL TABLE story_fts USING fts5(title, text, content='story', "
     "content_rowid='number', tokenize='porter unicode61 remove_diacritics 2')",
+    # ranking: a title word counts four times a text word
+    "INSERT INTO story_fts(story_fts, rank) VALUES ('rank', 'bm25(4.0, 1.0)')",
     "CREATE TRIGGER story_fts_ai AFTER INSERT ON story BEGIN "
     "INSERT INTO story_fts(rowid, title, text) "
     "SELECT new.number, new.title, new.text WHERE new.withdrawn_at IS NULL; END",
@@ -44,6 +54,27 @@ SQLITE_FTS = [
     "INSERT INTO story_fts(rowid, title, text) "
     "SELECT new.number, new.title, new.text WHERE new.withdrawn_at IS NULL; END",
     "INSERT INTO story_fts(story_fts) VALUES ('rebuild')",
+]
+#: Tables whose every write bumps ``story_version`` (the search caches' key).
+VERSIONED = ("story", "story_link")
+VERSION_TABLE = [
+    "CREATE TABLE story_version (id INTEGER PRIMARY KEY CHECK (id = 1), n BIGINT NOT NULL, "
+    "epoch VARCHAR(32) NOT NULL)",
+]
+SQLITE_VERSION = [
+    f"CREATE TRIGGER story_version_{table}_{event.lower()} AFTER {event} ON {table} "
+    "BEGIN UPDATE story_version SET n = n + 1 WHERE id = 1; END"
+    for table in VERSIONED
+    for event in ("INSERT", "UPDATE", "DELETE")
+]
+POSTGRES_VERSION = [
+    "CREATE FUNCTION story_version_bump() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN UPDATE story_version SET n = n + 1 WHERE id = 1; RETURN NULL; END $$",
+    *(
+        f"CREATE TRIGGER story_version_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+        f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION story_version_bump()"
+        for table in VERSIONED
+    ),
 ]
 PG_VECTOR = (
     "CASE WHEN withdrawn_at IS NULL THEN "
@@ -108,7 +139,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("story", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_story_number"), ["number"], unique=True)
-        batch_op.create_index(batch_op.f("ix_story_audience"), ["audience"], unique=False)
+        batch_op.create_index(
+            "ix_story_audience_created", ["audience", "created_at"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_story_withdraw_token_hash"), ["withdraw_token_hash"], unique=True
         )
@@ -165,20 +198,32 @@ def upgrade() -> None:
             batch_op.f("ix_story_submission_key_hash"), ["key_hash"], unique=False
         )
 
-    for statement in POSTGRES_FTS if bind.dialect.name == "postgresql" else SQLITE_FTS:
+    postgres = bind.dialect.name == "postgresql"
+    # the epoch tells this database's counter from another's (a file made again at one path)
+    epoch = uuid.uuid4().hex
+    for statement in [*VERSION_TABLE, f"INSERT INTO story_version VALUES (1, 0, '{epoch}')"] + (
+        POSTGRES_FTS + POSTGRES_VERSION if postgres else SQLITE_FTS + SQLITE_VERSION
+    ):
         op.execute(statement)
 
 
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
+        for table in VERSIONED:
+            op.execute(f"DROP TRIGGER IF EXISTS story_version_{table} ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS story_version_bump()")
         op.execute("DROP INDEX IF EXISTS story_fts_gin")
         op.execute("ALTER TABLE story DROP COLUMN IF EXISTS story_fts_vector")
         op.execute("DROP SEQUENCE IF EXISTS story_number_seq")
     else:
+        for table in VERSIONED:
+            for event in ("insert", "update", "delete"):
+                op.execute(f"DROP TRIGGER IF EXISTS story_version_{table}_{event}")
         for name in ("story_fts_ai", "story_fts_ad", "story_fts_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS story_fts")
+    op.execute("DROP TABLE IF EXISTS story_version")
     op.drop_table("story_submission")
     op.drop_table("story_policy")
     op.drop_table("story_redaction")
@@ -187,7 +232,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_story_link_target")
     with op.batch_alter_table("story", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_story_withdraw_token_hash"))
-        batch_op.drop_index(batch_op.f("ix_story_audience"))
+        batch_op.drop_index("ix_story_audience_created")
         batch_op.drop_index(batch_op.f("ix_story_number"))
     # dropping columns one by one (SQLite 3.35+ ALTER TABLE DROP COLUMN), never a table rebuild:
     # a rebuild would drop ``story`` and cascade to ``story_link``
