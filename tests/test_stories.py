@@ -1163,3 +1163,89 @@ def test_cli_export_feed_counts_themes_policy(
     code, body, _ = _cli(store, capsys, "policy", "--set", str(policy), "--json")
     assert code == 0 and json.loads(body)["version"] == 1
     assert _cli(store, capsys, "policy")[1].strip() == "Be kind.\n\nNo names."
+
+
+# --- the search cache ----------------------------------------------------------------------------
+
+
+def test_search_pages_and_filters_with_words(world: World) -> None:
+    store = world.store
+    ids = []
+    for i in range(7):
+        place = PlaceInput(postcode="LS12 1BE") if i % 2 else PlaceInput(lonlat=IN_B)
+        theme = ("idea",) if i < 3 else ("whats-hard",)
+        text = "bus " * (i + 1) + f"story {i}"
+        s = add_story(store, _draft(text, place=place, themes=theme, consent="public"))
+        approve_story(store, s.id, viewer=EDITOR)
+        ids.append(s.id)
+    first = search_stories(store, "bus", StoryQuery(per_page=3))
+    second = search_stories(store, "bus", StoryQuery(per_page=3, page=2))
+    third = search_stories(store, "bus", StoryQuery(per_page=3, page=3))
+    assert (first.total, first.total_pages) == (7, 3)
+    order = [s.id for page in (first, second, third) for s in page.items]
+    assert sorted(order) == sorted(ids) and len(set(order)) == 7
+    scores = [
+        s.score for page in (first, second, third) for s in page.items if isinstance(s, StoryView)
+    ]
+    assert scores == sorted(scores, reverse=True)  # type: ignore[type-var]
+    assert {s.id for s in search_stories(store, "bus", StoryQuery(area=LSOA_A)).items} == {
+        ids[i] for i in (1, 3, 5)
+    }
+    assert {s.id for s in search_stories(store, "bus", StoryQuery(themes=("idea",))).items} == set(
+        ids[:3]
+    )
+    assert search_stories(store, "bus", StoryQuery(area=LSOA_A, themes=("idea",))).total == 1
+    newest = search_stories(store, "bus", StoryQuery(order="newest"))
+    assert [s.id for s in newest.items] == ids[::-1]
+
+
+def test_search_sees_writes_from_another_process_at_once(world: World) -> None:
+    """Two stores on one database stand for two worker processes: a withdrawal through one is
+    seen by the next search through the other, whose ranked results were cached."""
+    from strengthmap.storage import open_store
+
+    store = world.store
+    other = open_store(store.engine.url.render_as_string(hide_password=False))
+    try:
+        added = add_story(store, _draft("The canal towpath is our gym.", consent="public"))
+        approve_story(store, added.id, viewer=EDITOR)
+        for s in (store, other, store, other):
+            assert search_stories(s, "canal").total == 1  # ranked, then reused
+        later = add_story(other, _draft("Canal boats and kingfishers.", consent="public"))
+        assert search_stories(store, "canal").total == 1  # pending: not for the public
+        approve_story(other, later.id, viewer=EDITOR)
+        assert search_stories(store, "canal").total == 2
+        withdraw_with_token(other, added.withdraw_token)
+        assert [s.id for s in search_stories(store, "canal").items] == [later.id]
+        redact_story(other, later.id, 0, 5, viewer=EDITOR)
+        assert search_stories(store, "canal").total == 0  # "Canal" redacted away
+        assert search_stories(store, "kingfishers").total == 1
+    finally:
+        other.close()
+
+
+def test_rank_cache_is_bounded() -> None:
+    import numpy as np
+
+    from strengthmap.stories.ranking import RankCache
+
+    cache = RankCache(max_entries=3, max_items=20)
+    for i in range(5):
+        cache.put(("db", "e", 1, "text", i), (np.arange(2), np.zeros(2)))
+    assert [cache.get(("db", "e", 1, "text", i)) is None for i in range(5)] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
+    cache.put(("db", "e", 1, "audience"), np.zeros(9, np.int8))  # 12 + 9 > 20 numbers held
+    assert (
+        cache.get(("db", "e", 1, "text", 2)) is None
+        and cache.get(("db", "e", 1, "audience")) is not None
+    )
+    cache.clear("audience")
+    assert (
+        cache.get(("db", "e", 1, "audience")) is None
+        and cache.get(("db", "e", 1, "text", 4)) is not None
+    )

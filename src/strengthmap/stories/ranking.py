@@ -84,10 +84,13 @@ class RankCache:
                 _, dropped = self._data.popitem(last=False)
                 self._items -= self._size(dropped)
 
-    def clear(self) -> None:
+    def clear(self, kind: str | None = None) -> None:
+        """Forget every entry, or only those of one ``kind`` (``text``, ``audience``, ``filter``:
+        the fourth part of their keys)."""
         with self._lock:
-            self._data.clear()
-            self._items = 0
+            for key in list(self._data):
+                if kind is None or (isinstance(key, tuple) and len(key) > 3 and key[3] == kind):
+                    self._items -= self._size(self._data.pop(key))
 
 
 #: The process's cache (each worker of ``serve --workers N`` has its own).
@@ -100,6 +103,7 @@ def text_key(text: str) -> tuple[str, ...]:
 
 
 def _audience_codes(session: Session) -> NDArray[np.int8]:
+    # read from the covering index ix_story_number_audience, not the rows with their text
     rows = session.connection().exec_driver_sql("SELECT number, audience FROM story").all()
     size = max((r[0] for r in rows), default=0) + 1
     codes = np.zeros(size, np.int8)
@@ -137,9 +141,10 @@ def search_numbers(
     if codes is None:
         codes = _audience_codes(session)
         CACHE.put((*version, "audience"), codes)
-    allowed = np.array([AUDIENCE_CODES[a] for a in audiences if a != "none"], np.int8)
-    inside = numbers < len(codes)
-    mask = inside & np.isin(codes[np.where(inside, numbers, 0)], allowed)
+    allowed = np.zeros(len(AUDIENCE_CODES), bool)
+    allowed[[AUDIENCE_CODES[a] for a in audiences if a != "none"]] = True
+    inside = numbers < len(codes)  # a story newer than the array is not readable from it
+    mask = inside & allowed[codes[np.where(inside, numbers, 0)]]
     if conds:
         fkey = (*version, "filter", filter_key, tuple(sorted(audiences)))
         passing: NDArray[np.int64] | None = CACHE.get(fkey)

@@ -29,8 +29,12 @@ class Story(Base):
     """
 
     __tablename__ = "story"
-    # lists read one audience newest first
-    __table_args__ = (Index("ix_story_audience_created", "audience", "created_at"),)
+    __table_args__ = (
+        # lists read one audience newest first
+        Index("ix_story_audience_created", "audience", "created_at"),
+        # search reads every story's audience by number (stories.ranking), not the rows
+        Index("ix_story_number_audience", "number", "audience"),
+    )
 
     id: Mapped[str] = uuid_pk()
     #: A short public number (``#123``); also the FTS5 rowid, which VACUUM never renumbers.

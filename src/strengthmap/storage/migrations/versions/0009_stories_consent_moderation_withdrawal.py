@@ -139,9 +139,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("story", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_story_number"), ["number"], unique=True)
-        batch_op.create_index(
-            "ix_story_audience_created", ["audience", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_story_audience_created", ["audience", "created_at"], unique=False)
+        batch_op.create_index("ix_story_number_audience", ["number", "audience"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_story_withdraw_token_hash"), ["withdraw_token_hash"], unique=True
         )
@@ -232,6 +231,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_story_link_target")
     with op.batch_alter_table("story", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_story_withdraw_token_hash"))
+        batch_op.drop_index("ix_story_number_audience")
         batch_op.drop_index("ix_story_audience_created")
         batch_op.drop_index(batch_op.f("ix_story_number"))
     # dropping columns one by one (SQLite 3.35+ ALTER TABLE DROP COLUMN), never a table rebuild:
