@@ -368,7 +368,8 @@ def _story_in_state(store: Store, consent: str, state: str, marker: str) -> str:
     added = add_story(
         store,
         _draft(f"{marker} story text", title=f"{marker} title", consent=consent,
-               themes=("whats-strong",), place=PlaceInput(postcode="LS12 1BE")),
+               themes=("whats-strong",), place=PlaceInput(postcode="LS12 1BE"),
+               age_band="75-plus", relation="used-to-live-here"),
     )  # fmt: skip
     if state == "approved":
         approve_story(store, added.id, viewer=EDITOR)
@@ -417,7 +418,7 @@ def test_visibility_by_role_and_state(
             view = get_story(store, sid, viewer=viewer)
             assert isinstance(view, StoryView) and marker in view.text
             assert search_stories(store, marker, viewer=viewer).total == 1
-            assert (view.teller is not None) is viewer.is_staff
+            assert (view.teller is not None) is viewer.is_team
             assert (view.moderation is not None) is viewer.is_team
         elif state == "withdrawn" and (viewer.is_team or consent == "public"):
             assert isinstance(get_story(store, sid, viewer=viewer), Tombstone)
@@ -525,6 +526,12 @@ def test_crawl_every_output_for_text_the_viewer_must_not_see(
             assert marker in text, (consent, state)
         else:
             assert marker not in text, (role, consent, state)
+    # what the teller said of themselves: for editors and admins only, never in an export
+    assert ("used-to-live-here" in text) is viewer.is_team
+    if viewer.is_staff:
+        for fmt in ("csv", "json"):
+            exported = export_stories(world.store, fmt, viewer=viewer)
+            assert "used-to-live-here" not in exported and "75-plus" not in exported
 
 
 def test_withdrawal_leaves_nothing_of_the_words_in_the_store(

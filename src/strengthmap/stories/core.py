@@ -159,7 +159,6 @@ def views(
                     areas.get(t, AreaRef(t, None, None, None)) for k, t in row_links if k == "area"
                 ),
             )
-        staff = viewer.is_staff or as_teller
         team = viewer.is_team and not as_teller
         created_at = aware(row.created_at)
         assert created_at is not None
@@ -184,7 +183,7 @@ def views(
                     if k in {"service", "location"}
                 ),
                 teller=TellerDetails(row.age_band, row.relation, row.consent_method)
-                if staff
+                if team or as_teller
                 else None,
                 moderation=ModerationDetails(
                     aware(row.moderated_at),

@@ -15,8 +15,8 @@ Example:
     ('{http://www.w3.org/2005/Atom}feed', 1)
 
 The export holds the stories the viewer may read (signed-in staff only: ``Unauthorized`` for
-anyone else) and never the teller's withdrawal token, the moderation record or a withdrawn
-story's anything. CSV text cells that start like a spreadsheet formula (``= + - @``, tab, line
+anyone else) and never the teller's withdrawal token, their age band or relation to the place,
+the moderation record or a withdrawn story's anything. CSV text cells that start like a spreadsheet formula (``= + - @``, tab, line
 break, ``|``) get a leading ``'`` (OWASP "CSV injection"); numbers stay numbers.
 
 The feed (Atom 1.0, RFC 4287) holds the newest approved public stories as plain text
@@ -60,7 +60,7 @@ EXPORT_NOTE = (
 CSV_COLUMNS = (
     "id", "number", "status", "consent", "created_at", "published_at", "title", "text",
     "themes", "place_precision", "place_kind", "lon", "lat", "place_label", "area_codes",
-    "services", "locations", "age_band", "relation", "consent_method",
+    "services", "locations", "consent_method",
 )  # fmt: skip
 
 
@@ -105,8 +105,6 @@ def _csv_row(v: StoryView) -> list[Any]:
         "place_kind": place.kind if place else None,
         "lon": place.lon if place else None,
         "lat": place.lat if place else None,
-        "age_band": teller.age_band if teller else None,
-        "relation": teller.relation if teller else None,
         "consent_method": teller.consent_method if teller else None,
         **{k: neutralise_csv_cell(s) if s else s for k, s in text_cells.items()},
     }
@@ -133,8 +131,10 @@ def export_stories(
     check_rights(query, viewer)
     if fmt == "json":
         stories = [v.to_dict() for v in _rows(store, query, viewer)]
-        for s in stories:
+        for s in stories:  # the moderation record and what the teller said of themselves stay
             s.pop("moderation", None)
+            if s.get("teller"):
+                s["teller"] = {"consent_method": s["teller"]["consent_method"]}
         return json.dumps(
             {
                 "exported_at": datetime.now(UTC).isoformat(),

@@ -241,7 +241,8 @@ class Place:
 
 @dataclass(frozen=True)
 class TellerDetails:
-    """What the teller said about themselves (signed-in staff only)."""
+    """What the teller said about themselves (editors and admins, and the teller; never in an
+    export, a list for other staff or anything public)."""
 
     age_band: str | None
     relation: str | None
