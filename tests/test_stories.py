@@ -711,6 +711,9 @@ def test_filters_by_theme_area_asset_and_date(world: World) -> None:
 
     assert ids(themes=("whats-strong",)) == {a.id}
     assert ids(themes=("whats-strong", "idea")) == {a.id, b.id}
+    assert ids(themes=("What’s strong here",)) == {a.id}  # a label names the theme too
+    with pytest.raises(InputError, match="unknown theme"):
+        list_stories(store, StoryQuery(themes=("weather",)))
     assert ids(area=LSOA_A) == {a.id}
     assert ids(area=WARD.lower()) == {a.id, b.id}
     assert ids(area=LAD) == {a.id, b.id}
@@ -718,6 +721,9 @@ def test_filters_by_theme_area_asset_and_date(world: World) -> None:
     today = datetime.now(UTC).date()
     assert ids(since=today, until=today) == {a.id, b.id, c.id}
     assert ids(until=today - timedelta(days=1)) == set()
+    for missing in ("9" * 30, "#999", "not-an-id"):
+        with pytest.raises(NotFound):
+            get_story(store, missing)
     assert ids(text="hall idea") == {b.id}
     assert [s.id for s in list_stories(store).items] == [c.id, b.id, a.id]  # newest first
     assert story_map(store).total == 2  # c has no point
@@ -771,6 +777,7 @@ def test_themes_are_managed_by_staff(world: World) -> None:
         add_story(store, _draft("More seeds.", themes=("food",)))
     view = get_story(store, s.id, viewer=EDITOR)
     assert isinstance(view, StoryView) and [t.label for t in view.themes] == ["Food and growing"]
+    assert list_stories(store, StoryQuery(themes=("food",)), viewer=EDITOR).total == 1  # retired
     retire_theme(store, "food", viewer=EDITOR, retired=False)
     add_story(store, _draft("More seeds.", themes=("food",)))
 

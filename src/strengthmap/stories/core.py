@@ -63,6 +63,8 @@ def audit(
 def story_row(session: Session, ref: str | int, *, for_update: bool = False) -> schema.Story:
     """The story with id ``ref`` (a UUID) or number ``ref`` (``12``, ``"12"`` or ``"#12"``)."""
     text = str(ref).strip().lstrip("#")
+    if text.isdigit() and len(text) > 18:  # no such number (and too big for an SQL integer)
+        raise NotFound(f"no story {ref}")
     stmt = (
         select(S).where(S.number == int(text)) if text.isdigit() else select(S).where(S.id == text)
     )

@@ -42,7 +42,13 @@ from strengthmap.errors import InputError, Unauthorized
 from strengthmap.storage import Store, schema
 from strengthmap.stories.core import aware, views
 from strengthmap.stories.model import ANONYMOUS, StoryView, Viewer
-from strengthmap.stories.reading import StoryQuery, check_rights, ordered, query_statement
+from strengthmap.stories.reading import (
+    StoryQuery,
+    check_rights,
+    ordered,
+    query_statement,
+    with_theme_slugs,
+)
 from strengthmap.stories.text import neutralise_csv_cell
 from strengthmap.stories.themes import themes_in
 
@@ -68,6 +74,7 @@ def _rows(store: Store, query: StoryQuery, viewer: Viewer, batch: int = 500) -> 
     """Every story of ``query`` the viewer may read, in number order, in batches."""
     with store.session() as session:
         themes = themes_in(session)
+        query = with_theme_slugs(session, query)
         stmt = query_statement(store, replace(query, order=None), viewer)
         last = 0
         while True:

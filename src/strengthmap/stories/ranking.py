@@ -1,6 +1,6 @@
-"""Search results kept in memory per store version: each text's ranked matches, and who may read
-each story, so that a page of results, the next page and the same search by someone else cost
-array work instead of ranking every match again.
+"""Search results kept in memory per store version: each text's ranked matches, and those each
+kind of viewer may see, so that the next page and the same search by someone else cost array
+work instead of ranking every match again.
 
 Example:
     >>> cache = RankCache(max_entries=2, max_items=10)
@@ -12,9 +12,9 @@ Why: ranking is the cost of a search. Both full-text indexes find the matches of
 quickly, but ordering them by relevance scores every match (FTS5 ``bm25``, PostgreSQL
 ``ts_rank``), so a word in one story of ten costs 40 to 80 ms at 100,000 stories on each
 backend, whatever the page. Here a text's matches are ranked once per *store version* (all
-audiences together, as numbers and scores), and a search filters them by the viewer's audiences
-(an array of each story's audience, loaded once per version) and by its other filters (the
-numbers that pass them, from SQL), then slices its page.
+audiences together, as numbers and scores); the numbers that the viewer's audiences and the
+query's other filters let through are asked of SQL once (the matches' numbers as one parameter,
+checked on a covering index), and each page is a slice.
 
 The version is ``story_version`` (migration 0009): a counter that triggers bump inside every
 writer's transaction on ``story`` and ``story_link``, whatever process writes, with an epoch
@@ -28,23 +28,19 @@ kept: no text.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
-import sqlalchemy as sa
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from strengthmap.storage import Store, schema
+from strengthmap.storage import Store
 from strengthmap.stories.search import backend_for
 
 Ranked = tuple[NDArray[np.int64], NDArray[np.float64]]
-#: Audience -> the small code kept per story number (0: withdrawn or no story).
-AUDIENCE_CODES = {"none": 0, "public": 1, "internal": 2, "team": 3}
 
 
 class RankCache:
@@ -85,8 +81,9 @@ class RankCache:
                 self._items -= self._size(dropped)
 
     def clear(self, kind: str | None = None) -> None:
-        """Forget every entry, or only those of one ``kind`` (``text``, ``audience``, ``filter``:
-        the fourth part of their keys)."""
+        """Forget every entry, or only those of one ``kind`` (``text``: a text's ranked matches,
+        ``seen``: those a viewer's audiences and filters let through; the fourth part of their
+        keys)."""
         with self._lock:
             for key in list(self._data):
                 if kind is None or (isinstance(key, tuple) and len(key) > 3 and key[3] == kind):
@@ -97,21 +94,9 @@ class RankCache:
 CACHE = RankCache()
 
 
-def text_key(text: str) -> tuple[str, ...]:
-    """What a text searches for: its words, lower-cased (both backends match words)."""
-    return tuple(re.findall(r"\w+", text.lower()))
-
-
-def _audience_codes(session: Session) -> NDArray[np.int8]:
-    # read from the covering index ix_story_number_audience, not the rows with their text
-    rows = session.connection().exec_driver_sql("SELECT number, audience FROM story").all()
-    size = max((r[0] for r in rows), default=0) + 1
-    codes = np.zeros(size, np.int8)
-    if rows:
-        numbers = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-        values = np.fromiter((AUDIENCE_CODES.get(r[1], 0) for r in rows), np.int8, len(rows))
-        codes[numbers] = values
-    return codes
+def text_key(text: str) -> str:
+    """A search text as a cache key: lower case, runs of spaces as one."""
+    return " ".join(text.lower().split())
 
 
 def search_numbers(
@@ -124,41 +109,29 @@ def search_numbers(
     offset: int,
     limit: int,
 ) -> tuple[int, list[tuple[int, float]]]:
-    """The number of stories of ``audiences`` passing ``conds`` whose title or text holds every
+    """The number of stories of ``audiences`` meeting ``conds`` whose title or text holds every
     word of ``text``, and the page ``[offset, offset + limit)`` of ``(number, score)``, best
     first. ``filter_key`` identifies ``conds`` (the query's filters) for the cache."""
     backend = backend_for(store)
     version = (store.url.render_as_string(hide_password=True), *backend.version(session))
-    key = (*version, "text", text_key(text))
-    ranked: Ranked | None = CACHE.get(key)
-    if ranked is None:
-        ranked = backend.rank_all(session, text)
-        CACHE.put(key, ranked)
-    numbers, scores = ranked
-    if not len(numbers):
-        return 0, []
-    codes: NDArray[np.int8] | None = CACHE.get((*version, "audience"))
-    if codes is None:
-        codes = _audience_codes(session)
-        CACHE.put((*version, "audience"), codes)
-    allowed = np.zeros(len(AUDIENCE_CODES), bool)
-    allowed[[AUDIENCE_CODES[a] for a in audiences if a != "none"]] = True
-    inside = numbers < len(codes)  # a story newer than the array is not readable from it
-    mask = inside & allowed[codes[np.where(inside, numbers, 0)]]
-    if conds:
-        fkey = (*version, "filter", filter_key, tuple(sorted(audiences)))
-        passing: NDArray[np.int64] | None = CACHE.get(fkey)
-        if passing is None:
-            S = schema.Story
-            found = session.scalars(
-                sa.select(S.number).where(S.audience.in_(sorted(audiences)), *conds)
-            ).all()
-            passing = np.sort(np.fromiter(found, np.int64, len(found)))
-            CACHE.put(fkey, passing)
-        mask &= np.isin(numbers, passing, assume_unique=True)
-    hits, hit_scores = numbers[mask], scores[mask]
+    words = text_key(text)
+    seen_key = (*version, "seen", words, tuple(sorted(audiences)), filter_key)
+    seen: Ranked | None = CACHE.get(seen_key)
+    if seen is None:
+        ranked: Ranked | None = CACHE.get((*version, "text", words))
+        if ranked is None:
+            ranked = backend.rank_all(session, text)
+            CACHE.put((*version, "text", words), ranked)
+        numbers, scores = ranked
+        if len(numbers):
+            mask = np.isin(numbers, backend.passing(session, numbers, audiences, conds))
+            seen = (numbers[mask], scores[mask])
+        else:
+            seen = ranked
+        CACHE.put(seen_key, seen)
+    hits, hit_scores = seen
     page = slice(offset, offset + limit)
     return len(hits), list(zip(hits[page].tolist(), hit_scores[page].tolist(), strict=True))
 
 
-__all__ = ["AUDIENCE_CODES", "CACHE", "RankCache", "search_numbers", "text_key"]
+__all__ = ["CACHE", "RankCache", "search_numbers", "text_key"]

@@ -44,7 +44,7 @@ from strengthmap.stories.model import (
 )
 from strengthmap.stories.ranking import search_numbers
 from strengthmap.stories.search import backend_for
-from strengthmap.stories.themes import themes_in
+from strengthmap.stories.themes import resolve_theme_names, themes_in
 
 S = schema.Story
 L = schema.StoryLink
@@ -165,9 +165,19 @@ def ordered(stmt: sa.Select[Any], query: StoryQuery) -> sa.Select[Any]:
     return stmt.order_by(S.created_at.desc(), S.number.desc())
 
 
+def with_theme_slugs(session: Session, query: StoryQuery) -> StoryQuery:
+    """``query`` with its themes as slugs (a filter may name a theme by its label too);
+    ``InputError`` for a theme that does not exist."""
+    if not query.themes:
+        return query
+    slugs = resolve_theme_names(themes_in(session), query.themes, allow_retired=True)
+    return replace(query, themes=tuple(slugs))
+
+
 def _page(session: Session, store: Store, query: StoryQuery, viewer: Viewer) -> StoryPage:
     raise_faults(query.faults())
     check_rights(query, viewer)
+    query = with_theme_slugs(session, query)
     offset = (query.page - 1) * query.per_page
     themes = themes_in(session)
     if query.text and query.order in (None, "relevance"):
@@ -252,6 +262,7 @@ def story_map(
     raise_faults(base.faults())
     check_rights(base, viewer)
     with store.session() as session:
+        base = with_theme_slugs(session, base)
         stmt = query_statement(store, base, viewer)
         total = int(session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0)
         rows = session.scalars(ordered(stmt, replace(base, order=None)).limit(limit)).all()

@@ -20,12 +20,15 @@ Words in any script are indexed (Unicode word characters); PostgreSQL drops Engl
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import sqlalchemy as sa
 from numpy.typing import NDArray
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from strengthmap.errors import InputError
@@ -67,6 +70,16 @@ class StoryBackend(Protocol):
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Every story (of any audience) whose title or text holds every word of ``text``: the
         numbers best first (ties: higher number first) and their scores (higher is better)."""
+        ...
+
+    def passing(
+        self,
+        session: Session,
+        numbers: NDArray[np.int64],
+        audiences: Iterable[str],
+        where: Sequence[Any],
+    ) -> NDArray[np.int64]:
+        """Which of ``numbers`` are stories of ``audiences`` meeting ``where`` (sorted)."""
         ...
 
     def before_erase(self, session: Session) -> None:
@@ -113,6 +126,22 @@ class SQLiteStories:
         scores = -np.fromiter((r[1] for r in rows), np.float64, len(rows))  # bm25: lower is better
         return numbers, scores
 
+    def passing(
+        self,
+        session: Session,
+        numbers: NDArray[np.int64],
+        audiences: Iterable[str],
+        where: Sequence[Any],
+    ) -> NDArray[np.int64]:
+        # the numbers travel as one JSON parameter (no limit on how many)
+        among = sa.text("story.number IN (SELECT value FROM json_each(:numbers))").bindparams(
+            numbers=json.dumps(numbers.tolist())
+        )
+        found = session.scalars(
+            sa.select(S.number).where(among, S.audience.in_(sorted(audiences)), *where)
+        ).all()
+        return np.sort(np.fromiter(found, np.int64, len(found)))
+
     def before_erase(self, session: Session) -> None:
         # freed space in the database file is overwritten with zeros, not left for a file
         # reader to find (a per-connection setting; it stays on for this pooled connection)
@@ -155,6 +184,21 @@ class PostgresStories:
         numbers = np.fromiter((r[0] for r in rows), np.int64, len(rows))
         scores = np.fromiter((r[1] for r in rows), np.float64, len(rows))
         return numbers, scores
+
+    def passing(
+        self,
+        session: Session,
+        numbers: NDArray[np.int64],
+        audiences: Iterable[str],
+        where: Sequence[Any],
+    ) -> NDArray[np.int64]:
+        among = S.number == sa.any_(
+            sa.bindparam("numbers", numbers.tolist(), type_=postgresql.ARRAY(sa.Integer))
+        )
+        found = session.scalars(
+            sa.select(S.number).where(among, S.audience.in_(sorted(audiences)), *where)
+        ).all()
+        return np.sort(np.fromiter(found, np.int64, len(found)))
 
     def before_erase(self, session: Session) -> None:
         # old row versions stay in the table's files until VACUUM (autovacuum) reclaims them;

@@ -78,9 +78,12 @@ def list_themes(store: Store, *, include_retired: bool = False) -> list[Theme]:
     return [t for t in themes if include_retired or not t.retired]
 
 
-def resolve_theme_names(themes: Sequence[Theme], values: Iterable[str]) -> list[str]:
-    """Slugs for ``values`` given as slugs or labels (any case, either apostrophe); unknown or
-    retired ones raise ``InputError`` naming the themes there are."""
+def resolve_theme_names(
+    themes: Sequence[Theme], values: Iterable[str], *, allow_retired: bool = False
+) -> list[str]:
+    """Slugs for ``values`` given as slugs or labels (any case, either apostrophe); unknown
+    ones (and retired ones, unless ``allow_retired``: filters may name them) raise
+    ``InputError`` naming the themes there are."""
     by_key: dict[str, Theme] = {}
     for t in themes:
         by_key[t.slug] = t
@@ -88,7 +91,7 @@ def resolve_theme_names(themes: Sequence[Theme], values: Iterable[str]) -> list[
     out: list[str] = []
     for value in values:
         theme = by_key.get(value.strip().lower()) or by_key.get(_label_key(value))
-        if theme is None or theme.retired:
+        if theme is None or (theme.retired and not allow_retired):
             offered = ", ".join(t.slug for t in themes if not t.retired)
             what = "a retired theme" if theme is not None else "an unknown theme"
             raise InputError(f"{value!r} is {what}; themes are {offered}", field="theme")

@@ -68,8 +68,14 @@ SQLITE_VERSION = [
     for event in ("INSERT", "UPDATE", "DELETE")
 ]
 POSTGRES_VERSION = [
-    "CREATE FUNCTION story_version_bump() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN UPDATE story_version SET n = n + 1 WHERE id = 1; RETURN NULL; END $$",
+    # once per transaction: every UPDATE of one row in one transaction adds a row version that
+    # the next must walk past, so a bump per statement made bulk writes quadratic
+    "CREATE FUNCTION story_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF current_setting('strengthmap.story_version_tx', true) IS DISTINCT FROM "
+    "txid_current()::text THEN "
+    "UPDATE story_version SET n = n + 1 WHERE id = 1; "
+    "PERFORM set_config('strengthmap.story_version_tx', txid_current()::text, true); "
+    "END IF; RETURN NULL; END $$",
     *(
         f"CREATE TRIGGER story_version_{table} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
         f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION story_version_bump()"
