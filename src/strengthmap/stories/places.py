@@ -182,6 +182,19 @@ def _at_precision(
     return ResolvedPlace(kind, precision, plon, plat, codes)
 
 
+def _at_asset(
+    session: Session,
+    kind: str,
+    lon: float,
+    lat: float,
+    precision: str | None,
+    assets: tuple[tuple[str, str], ...],
+) -> ResolvedPlace:
+    """An asset's place: its location's point, exact unless the teller chose less."""
+    at = _at_precision(session, kind, lon, lat, precision or "exact")
+    return ResolvedPlace(kind, at.precision, at.lon, at.lat, at.area_codes, assets)
+
+
 def resolve_place(session: Session, place: PlaceInput) -> ResolvedPlace:
     """The place to store, or ``InputError`` naming the field (unknown postcode, area, asset;
     a point outside the loaded areas). No place given: an empty ``ResolvedPlace``."""
@@ -229,16 +242,12 @@ def resolve_place(session: Session, place: PlaceInput) -> ResolvedPlace:
             )
             .order_by(schema.Location.id)
         ).first()  # fmt: skip
-        assets: tuple[tuple[str, str], ...] = (("service", service.id),)
         if located is None:
-            return ResolvedPlace("service", None, None, None, (), assets)
-        assets += (("location", located.id),)
-        resolved = _at_precision(
-            session, "service", located.longitude, located.latitude, place.precision or "exact"
-        )
-        return ResolvedPlace(
-            "service", resolved.precision, resolved.lon, resolved.lat, resolved.area_codes, assets
-        )
+            return ResolvedPlace("service", assets=(("service", service.id),))
+        return _at_asset(
+            session, "service", located.longitude, located.latitude, place.precision,
+            (("service", service.id), ("location", located.id)),
+        )  # fmt: skip
     if place.location:
         location = session.get(schema.Location, place.location)
         if location is None:
@@ -247,12 +256,9 @@ def resolve_place(session: Session, place: PlaceInput) -> ResolvedPlace:
             raise InputError(f"location {place.location} is retired", field="location")
         assets = (("location", location.id),)
         if location.longitude is None or location.latitude is None:
-            return ResolvedPlace("location", None, None, None, (), assets)
-        resolved = _at_precision(
-            session, "location", location.longitude, location.latitude, place.precision or "exact"
-        )
-        return ResolvedPlace(
-            "location", resolved.precision, resolved.lon, resolved.lat, resolved.area_codes, assets
+            return ResolvedPlace("location", assets=assets)
+        return _at_asset(
+            session, "location", location.longitude, location.latitude, place.precision, assets
         )
     return ResolvedPlace()
 

@@ -46,7 +46,7 @@ Ranked = tuple[NDArray[np.int64], NDArray[np.float64]]
 class RankCache:
     """A thread-safe least-recently-used map, bounded by entries and by numbers held."""
 
-    def __init__(self, *, max_entries: int = 256, max_items: int = 4_000_000) -> None:
+    def __init__(self, *, max_entries: int = 4096, max_items: int = 4_000_000) -> None:
         self.max_entries = max_entries
         self.max_items = max_items
         self._items = 0

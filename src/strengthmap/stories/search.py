@@ -50,6 +50,15 @@ def _sqlite_match(text: str) -> str:
     return f"{{title text}} : ({fts5_query(text)})"
 
 
+def _numbers_where(
+    session: Session, among: Any, audiences: Iterable[str], where: Sequence[Any]
+) -> NDArray[np.int64]:
+    found = session.scalars(
+        sa.select(S.number).where(among, S.audience.in_(sorted(audiences)), *where)
+    ).all()
+    return np.sort(np.fromiter(found, np.int64, len(found)))
+
+
 class StoryBackend(Protocol):
     """What the stories package needs from a backend."""
 
@@ -137,10 +146,7 @@ class SQLiteStories:
         among = sa.text("story.number IN (SELECT value FROM json_each(:numbers))").bindparams(
             numbers=json.dumps(numbers.tolist())
         )
-        found = session.scalars(
-            sa.select(S.number).where(among, S.audience.in_(sorted(audiences)), *where)
-        ).all()
-        return np.sort(np.fromiter(found, np.int64, len(found)))
+        return _numbers_where(session, among, audiences, where)
 
     def before_erase(self, session: Session) -> None:
         # freed space in the database file is overwritten with zeros, not left for a file
@@ -195,10 +201,7 @@ class PostgresStories:
         among = S.number == sa.any_(
             sa.bindparam("numbers", numbers.tolist(), type_=postgresql.ARRAY(sa.Integer))
         )
-        found = session.scalars(
-            sa.select(S.number).where(among, S.audience.in_(sorted(audiences)), *where)
-        ).all()
-        return np.sort(np.fromiter(found, np.int64, len(found)))
+        return _numbers_where(session, among, audiences, where)
 
     def before_erase(self, session: Session) -> None:
         # old row versions stay in the table's files until VACUUM (autovacuum) reclaims them;
