@@ -790,7 +790,7 @@ def _bench(
     stream, _ = _ours(store, queries, cold=False)
     warm, _ = _ours(store, queries, cold=False)
     peer50, peer95 = _quantiles(peer)
-    extra = {
+    extra: dict[str, Any] = {
         "stories": n,
         "queries": len(queries),
         "distinct_queries": len(set(queries)),
