@@ -25,6 +25,7 @@ from strengthmap.cli import (
     rooms,
     route,
     serve,
+    stories,
     users,
     walk,
 )
@@ -66,6 +67,7 @@ app.add_typer(rooms.app, name="rooms")
 app.add_typer(bookings.app, name="bookings")
 app.add_typer(commission.app, name="commission")
 app.add_typer(network.app, name="network")
+app.add_typer(stories.app, name="stories")
 app.command("serve")(serve.serve)
 
 

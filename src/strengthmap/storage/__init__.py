@@ -123,8 +123,11 @@ def include_object_for(dialect: str) -> Any:
         if type_ == "index" and name and name.endswith("_gist"):
             return dialect == "postgresql"
         # the directory's full-text and spatial indexes and its version counter (migrations
-        # 0002-0004, SQLite) are not models
-        if name and name.startswith(("service_fts", "location_rtree", "directory_version")):
+        # 0002-0004, SQLite) and the stories' full-text index and version counter (0010) are not
+        # models
+        if name and name.startswith(
+            ("service_fts", "location_rtree", "directory_version", "story_fts", "story_version")
+        ):
             return False
         # PostGIS's own table is not ours to manage
         return not (type_ == "table" and name == "spatial_ref_sys")

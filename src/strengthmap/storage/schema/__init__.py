@@ -29,8 +29,6 @@ from strengthmap.storage.schema.commissioning import (
 )
 from strengthmap.storage.schema.community import (
     Route,
-    Story,
-    StoryLink,
 )
 from strengthmap.storage.schema.directory import (
     ABCD_KINDS,
@@ -70,6 +68,14 @@ from strengthmap.storage.schema.network import (
     NetworkMember,
     Person,
     Tie,
+)
+from strengthmap.storage.schema.stories import (
+    Story,
+    StoryLink,
+    StoryPolicy,
+    StoryRedaction,
+    StorySubmission,
+    StoryTheme,
 )
 from strengthmap.storage.schema.walks import Walk, WalkArea, WalkNetwork, WalkNote
 
@@ -128,6 +134,10 @@ __all__ = [
     "SourceCoverage",
     "Story",
     "StoryLink",
+    "StoryPolicy",
+    "StoryRedaction",
+    "StorySubmission",
+    "StoryTheme",
     "Taxonomy",
     "TaxonomyTerm",
     "Tie",
