@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
+import tomllib
 from pathlib import Path
+
+import pytest
 
 import strengthmap
 from strengthmap.cli.reference import cli_reference_markdown
@@ -48,6 +52,28 @@ def test_public_api_is_pinned_sorted_and_importable() -> None:
         assert value is not None, name
         if callable(value) and name[0].islower():
             assert value.__doc__, f"{name} has no docstring"
+
+
+def test_one_version_number_from_the_package_metadata(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """pyproject.toml is the one place the version is written; the package, the CLI and the app
+    read it from the installed metadata."""
+    from strengthmap.api import create_app
+    from strengthmap.cli import main
+
+    version = importlib.metadata.version("strengthmap")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["version"] == version == strengthmap.__version__
+    assert create_app(strengthmap.Settings(database_url="sqlite://")).version == version
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"strengthmap {version}\n"
+    written = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        if f'"{version}"' in path.read_text()
+    ]
+    assert written == [], "the version is written out here too"
 
 
 def test_docs_link_targets_exist() -> None:

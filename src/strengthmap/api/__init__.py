@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from strengthmap import __version__
 from strengthmap.errors import StrengthmapError
 from strengthmap.settings import Settings
 from strengthmap.storage import Store, open_store
@@ -25,7 +26,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app = FastAPI(
         title="Strengthmap",
         description="What's strong, not what's wrong: community assets, need and inequality.",
-        version="0.1.0",
+        version=__version__,
     )
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings.database_url)

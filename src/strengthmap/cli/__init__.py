@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from strengthmap import __version__
 from strengthmap.cli import areas, data, db, directory, geography, route, serve, users
 from strengthmap.cli.common import State
 from strengthmap.errors import StrengthmapError
@@ -27,6 +28,12 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"strengthmap {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -35,6 +42,9 @@ def _root(
     ),
     data_dir: Path | None = typer.Option(
         None, "--data", help="Data directory (overrides STRENGTHMAP_DATA_DIR)."
+    ),
+    _version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
     ),
 ) -> None:
     ctx.obj = State(Settings.from_env(database_url=database, data_dir=data_dir))
