@@ -76,6 +76,14 @@ def test_one_version_number_from_the_package_metadata(
     assert written == [], "the version is written out here too"
 
 
+def test_the_package_ships_its_type_marker() -> None:
+    """PEP 561: ``py.typed`` is in the package and in its package data, so installed copies
+    are type-checked against our annotations."""
+    assert (ROOT / "src" / "strengthmap" / "py.typed").is_file()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["strengthmap"]
+
+
 def test_docs_link_targets_exist() -> None:
     for md in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         for target in re.findall(r"\]\(([^)#]+?\.md)\)", md.read_text()):
