@@ -37,5 +37,9 @@ pytest: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py --quick
 
+## Regenerate the docs made from the code: the CLI reference (docs/cli.md; a test fails when stale).
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_cli_docs.py
+
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

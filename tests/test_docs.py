@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_cli_reference_is_current() -> None:
     assert (ROOT / "docs" / "cli.md").read_text() == cli_reference_markdown(), (
-        "docs/cli.md is stale: run python scripts/gen_cli_docs.py"
+        "docs/cli.md is stale: run make docs"
     )
 
 
