@@ -37,7 +37,6 @@ PHEindicatormethods (``phe_life_expectancy``).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -108,10 +107,6 @@ class Estimate:
         assert self.lower is not None and self.upper is not None
         assert other.lower is not None and other.upper is not None
         return self.lower <= other.upper and other.lower <= self.upper
-
-    def ci_dict(self) -> dict[str, float | None]:
-        """``{"value", "lower", "upper"}`` (the shape used in route profiles)."""
-        return {"value": self.value, "lower": self.lower, "upper": self.upper}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -369,10 +364,6 @@ def gap(a: Estimate, b: Estimate) -> float | None:
     if a.value is None or b.value is None:
         return None
     return abs(a.value - b.value)
-
-
-def finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)
 
 
 __all__ = [

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from strengthmap.errors import ConfigError, InputError
 from strengthmap.sources._common import LoadReport, SourceFile, area_ids, require_known
+from strengthmap.sources.assets import load_assets
 from strengthmap.sources.boundaries import Boundaries, read_boundaries, write_boundaries
 from strengthmap.sources.catalog import BY_ID, CATALOG, CatalogEntry, record_dataset
 from strengthmap.sources.imd import ImdTable, combine_imd, read_imd, write_imd
@@ -303,27 +304,8 @@ def load_data_dir(
             if progress:
                 progress("write", "", len(todo), len(todo))
     out = [reports[e.id] for e in CATALOG if e.id in reports]
-    out.extend(_load_assets(store, data_dir))
+    out.extend(load_assets(store, data_dir))
     return out
-
-
-def _load_assets(store: Store, data_dir: Path) -> list[LoadReport]:
-    import importlib
-
-    try:
-        assets = importlib.import_module("strengthmap.sources.assets")
-    except ImportError as exc:
-        # only the module's absence is tolerated (it ships with the directory feature);
-        # a broken import inside it is a real error
-        if exc.name != "strengthmap.sources.assets":
-            raise
-        return []
-    result = assets.load_assets(store, data_dir)
-    if result is None:
-        return []
-    if isinstance(result, LoadReport):
-        return [result]
-    return [r for r in result if isinstance(r, LoadReport)] if isinstance(result, list) else []
 
 
 __all__ = [
