@@ -48,6 +48,7 @@ def _root(
     ),
 ) -> None:
     ctx.obj = State(Settings.from_env(database_url=database, data_dir=data_dir))
+    ctx.call_on_close(ctx.obj.close)
 
 
 app.add_typer(data.app, name="data")
