@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 
+from strengthmap import accounts
 from strengthmap.storage import Store, open_store, schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +25,18 @@ POSTGIS_URL = os.environ.get(
     "STRENGTHMAP_TEST_POSTGIS_URL",
     "postgresql+psycopg://strengthmap:strengthmap@127.0.0.1:5432/strengthmap_test",
 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at its lowest cost (1 pass over 8 KiB) for the whole suite, which creates users
+    and logs in hundreds of times; production keeps argon2-cffi's default cost
+    (``tests/test_accounts.py`` checks it in a fresh process)."""
+    previous = accounts.use_password_hasher(
+        PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    )
+    yield
+    accounts.use_password_hasher(previous)
 
 
 def _real_data_dir() -> Path | None:

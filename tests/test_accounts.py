@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import select, update
 
 from strengthmap import accounts
@@ -23,6 +26,36 @@ def test_password_hash_is_argon2id_and_verifies() -> None:
     assert not accounts.verify_password("not a hash", PASSWORD)
     # salted: the same password hashes differently each time
     assert accounts.hash_password(PASSWORD) != h
+
+
+def test_production_hashes_at_argon2_default_cost_and_tests_cheaply() -> None:
+    """The app (a fresh process: no test fixture) hashes at argon2-cffi's default cost; the suite
+    at the lowest (``tests/conftest.py``)."""
+    code = "from strengthmap import accounts; print(accounts.hash_password('a long password!'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    production = out.stdout.strip()
+    assert production.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), production
+    cheap = accounts.hash_password("a long password!")
+    assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$"), cheap
+    # a hash carries its parameters: each verifies whatever the current cost
+    assert accounts.verify_password(production, "a long password!")
+    assert accounts.verify_password(cheap, "a long password!")
+
+
+def test_login_rehashes_at_the_current_cost(store: Store) -> None:
+    accounts.create_user(store, "ana@example.org", password=PASSWORD)
+    previous = accounts.use_password_hasher(
+        PasswordHasher(time_cost=2, memory_cost=16, parallelism=1)
+    )
+    try:
+        accounts.authenticate(store, "ana@example.org", PASSWORD)
+        with store.session() as session:
+            stored = session.scalar(select(schema.UserAccount.password_hash))
+        assert stored is not None and "$m=16,t=2,p=1$" in stored
+        with pytest.raises(Unauthorized):  # an unknown account: checked against the dummy hash
+            accounts.authenticate(store, "bo@example.org", PASSWORD)
+    finally:
+        accounts.use_password_hasher(previous)
 
 
 def test_create_list_authenticate_disable(store: Store) -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from strengthmap.directory import candidates
 from strengthmap.directory.search import ServiceQuery, search_services
+from strengthmap.directory.search import sqlite_candidates as candidates
 from strengthmap.storage import Store, open_store, schema
 
 CENTRE = (-1.5754, 53.7902)

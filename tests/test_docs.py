@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
+import importlib.metadata
+import pkgutil
 import re
+import tomllib
 from pathlib import Path
+
+import pytest
 
 import strengthmap
 from strengthmap.cli.reference import cli_reference_markdown
@@ -13,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_cli_reference_is_current() -> None:
     assert (ROOT / "docs" / "cli.md").read_text() == cli_reference_markdown(), (
-        "docs/cli.md is stale: run python scripts/gen_cli_docs.py"
+        "docs/cli.md is stale: run make docs"
     )
 
 
@@ -51,6 +58,36 @@ def test_public_api_is_pinned_sorted_and_importable() -> None:
             assert value.__doc__, f"{name} has no docstring"
 
 
+def test_one_version_number_from_the_package_metadata(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """pyproject.toml is the one place the version is written; the package, the CLI and the app
+    read it from the installed metadata."""
+    from strengthmap.api import create_app
+    from strengthmap.cli import main
+
+    version = importlib.metadata.version("strengthmap")
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["version"] == version == strengthmap.__version__
+    assert create_app(strengthmap.Settings(database_url="sqlite://")).version == version
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"strengthmap {version}\n"
+    written = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        if f'"{version}"' in path.read_text()
+    ]
+    assert written == [], "the version is written out here too"
+
+
+def test_the_package_ships_its_type_marker() -> None:
+    """PEP 561: ``py.typed`` is in the package and in its package data, so installed copies
+    are type-checked against our annotations."""
+    assert (ROOT / "src" / "strengthmap" / "py.typed").is_file()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["strengthmap"]
+
+
 def test_docs_link_targets_exist() -> None:
     for md in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
         for target in re.findall(r"\]\(([^)#]+?\.md)\)", md.read_text()):
@@ -59,23 +96,37 @@ def test_docs_link_targets_exist() -> None:
             assert (md.parent / target).exists(), f"{md.name} links to missing {target}"
 
 
-def test_docstring_examples_run() -> None:
-    """Every example in the package's docstrings runs and prints what it says (an example that
+def _package_modules() -> list[str]:
+    """Every module of the package whose docstrings may hold examples (migrations are Alembic's
+    scripts; ``__main__`` runs the CLI)."""
+    return [
+        info.name
+        for info in pkgutil.walk_packages(strengthmap.__path__, "strengthmap.")
+        if ".migrations" not in info.name and not info.name.endswith("__main__")
+    ]
+
+
+MODULES = _package_modules()
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name: str) -> None:
+    """Every example in the module's docstrings runs and prints what it says (an example that
     needs the real data directory is marked ``+SKIP``; tests/test_sources_*.py check the same
     figures on the real files)."""
-    import doctest
-    import importlib
-    import pkgutil
+    module = importlib.import_module(name)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    report: list[str] = []
+    for test in doctest.DocTestFinder().find(module, name):
+        runner.run(test, out=report.append)
+    assert not runner.failures, "".join(report)
 
-    failed: list[str] = []
-    attempted = 0
-    for info in pkgutil.walk_packages(strengthmap.__path__, "strengthmap."):
-        if ".migrations" in info.name or info.name.endswith("__main__"):
-            continue
-        module = importlib.import_module(info.name)
-        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, report=False)
-        attempted += result.attempted
-        if result.failed:
-            failed.append(f"{info.name}: {result.failed} of {result.attempted}")
-    assert not failed, failed
-    assert attempted > 100  # the examples are there and were run
+
+def test_the_docstring_examples_are_there() -> None:
+    """The examples run above exist in number (a broken walk of the package would find none)."""
+    examples = sum(
+        len(test.examples)
+        for name in MODULES
+        for test in doctest.DocTestFinder().find(importlib.import_module(name), name)
+    )
+    assert len(MODULES) > 50 and examples > 100

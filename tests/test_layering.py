@@ -40,11 +40,9 @@ LAYERS = ("api", "web", "cli", "server")
 FORBIDDEN_LIBRARIES = ("fastapi", "starlette", "uvicorn", "typer", "click")
 #: Database drivers: only the storage package and the backend adapters (``ADAPTERS``) use them.
 DRIVERS = ("sqlite3", "psycopg", "psycopg2")
-#: Domain modules allowed to use a driver besides ``storage``. Directory search is becoming a
-#: package with one adapter per backend (``directory/search/sqlite*.py``,
-#: ``directory/search/postgres*.py``); until then ``directory/candidates.py`` holds the SQLite
-#: candidate sets at driver level.
-ADAPTERS = ("directory.candidates",)
+#: Domain modules allowed to use a driver besides ``storage`` and the backend adapters of the
+#: directory search package (``directory/search/sqlite*.py``, ``directory/search/postgres*.py``).
+ADAPTERS: tuple[str, ...] = ()
 ADAPTER_PACKAGE = "directory.search"
 ADAPTER_PREFIXES = ("sqlite", "postgres")
 #: Imports allowed by name, each with its reason: (importer, imported) relative to the package.
@@ -363,7 +361,7 @@ def test_a_driver_is_allowed_in_the_search_adapters_only() -> None:
     assert _driver_allowed("strengthmap.storage.bulk", "strengthmap")
     assert _driver_allowed("strengthmap.directory.search.sqlite", "strengthmap")
     assert _driver_allowed("strengthmap.directory.search.postgres_rank", "strengthmap")
-    assert _driver_allowed("strengthmap.directory.candidates", "strengthmap")
+    assert not _driver_allowed("strengthmap.directory.candidates", "strengthmap")
     assert not _driver_allowed("strengthmap.directory.search.query", "strengthmap")
     assert not _driver_allowed("strengthmap.directory.sqlite_tools", "strengthmap")
     assert not _driver_allowed("strengthmap.maps", "strengthmap")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -85,3 +88,59 @@ def test_transaction_is_all_or_nothing(store: Store) -> None:
 def test_bad_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
         open_store("mysql://nobody@nowhere/db")
+
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "strengthmap"
+
+
+def _names_dialect(node: ast.expr) -> bool:
+    """``x.dialect`` or ``x.dialect.name``."""
+    return isinstance(node, ast.Attribute) and (
+        node.attr == "dialect"
+        or (
+            node.attr == "name"
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "dialect"
+        )
+    )
+
+
+def backend_branches(source: str) -> list[int]:
+    """The lines of ``source`` that ask which backend runs: ``is_postgis`` (the property, or a
+    flag of that name passed on), or a comparison of ``.dialect`` / ``.dialect.name``. (Looking an
+    adapter up by dialect is not a branch.)"""
+    return sorted(
+        {
+            node.lineno
+            for node in ast.walk(ast.parse(source))
+            if (isinstance(node, ast.Attribute) and node.attr == "is_postgis")
+            or (isinstance(node, ast.Name) and node.id == "is_postgis")
+            or (isinstance(node, ast.arg) and node.arg == "is_postgis")
+            or (
+                isinstance(node, ast.Compare)
+                and any(_names_dialect(side) for side in [node.left, *node.comparators])
+            )
+        }
+    )
+
+
+def test_the_backend_branch_finder_finds_branches() -> None:
+    assert backend_branches("if store.is_postgis:\n    pass\n") == [1]
+    assert backend_branches("x = 1\nok = engine.dialect.name != 'sqlite'\n") == [2]
+    assert backend_branches("if 'postgresql' == store.dialect: pass") == [1]
+    assert backend_branches(
+        "def f(is_postgis: bool) -> int:\n    return 1 if is_postgis else 2"
+    ) == [1, 2]
+    assert backend_branches("backend = BACKENDS[store.dialect]") == []
+
+
+def test_backend_differences_live_in_storage_or_adapters() -> None:
+    """Outside ``storage/`` no module branches on the backend: a module whose SQL differs keeps
+    one adapter per dialect behind one lookup (docs/architecture.md, "Backend adapters")."""
+    found = {
+        str(path.relative_to(SRC)): lines
+        for path in sorted(SRC.rglob("*.py"))
+        if path.relative_to(SRC).parts[0] != "storage"
+        and (lines := backend_branches(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}

@@ -16,6 +16,7 @@ CLI (pandas, matplotlib and shapely load only when a function that needs them is
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 from typing import Any
 
 from strengthmap.errors import (
@@ -29,7 +30,8 @@ from strengthmap.errors import (
 from strengthmap.settings import Settings
 from strengthmap.storage import Store, open_store
 
-__version__ = "0.1.0"
+#: The installed distribution's version: pyproject.toml is the one place it is written.
+__version__ = importlib.metadata.version("strengthmap")
 
 #: public name -> the module that defines it (imported lazily)
 _LAZY = {

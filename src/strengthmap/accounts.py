@@ -12,7 +12,8 @@ Example:
 Security choices, so that they can be checked:
 
 * Passwords are hashed with Argon2id (argon2-cffi's defaults, RFC 9106 low-memory profile) and
-  rehashed on login when those parameters change.
+  rehashed on login when those parameters change. ``use_password_hasher`` swaps the hasher for
+  the process; only the test suite calls it (a cheap one), the app never does.
 * A session cookie carries only a random 256-bit token; the store keeps its SHA-256, so a leaked
   database does not leak live sessions. Sessions expire after ``SESSION_TTL``.
 * CSRF tokens are bound to a per-browser random nonce (kept in an HTTP-only cookie) with an HMAC
@@ -55,7 +56,36 @@ SESSION_TTL = timedelta(days=14)
 MIN_PASSWORD_LENGTH = 10
 
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
-_hasher = PasswordHasher()
+
+
+@dataclass
+class _Hashing:
+    """The process's password hasher, and a hash made with it of a password nobody has."""
+
+    hasher: PasswordHasher
+    dummy: str | None = None  # made on first use
+
+    def dummy_hash(self) -> str:
+        if self.dummy is None:
+            self.dummy = self.hasher.hash("not a real password, used to even out timing")
+        return self.dummy
+
+
+_HASHING = _Hashing(PasswordHasher())
+
+
+def use_password_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash and verify passwords with ``hasher`` in this process; returns the one it replaces.
+
+    The app keeps argon2-cffi's default cost (RFC 9106 low-memory profile: 3 passes over 64 MiB,
+    4 lanes). The test suite sets a cheap one once per session (``tests/conftest.py``), since it
+    creates users and logs in hundreds of times; a hash carries its own parameters, so hashes of
+    either cost verify under the other, and a login rehashes at the current cost.
+    """
+    previous = _HASHING.hasher
+    _HASHING.hasher = hasher
+    _HASHING.dummy = None
+    return previous
 
 
 @dataclass(frozen=True)
@@ -107,13 +137,13 @@ def has_role(user: User | None, role: str) -> bool:
 
 def hash_password(password: str) -> str:
     """The Argon2id hash of ``password`` (a PHC string such as ``$argon2id$v=19$...``)."""
-    return _hasher.hash(password)
+    return _HASHING.hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """True when ``password`` matches ``password_hash`` (constant time inside argon2)."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _HASHING.hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -344,11 +374,11 @@ def authenticate(
         ok = row is not None and row.disabled_at is None
         if row is None:
             # spend the same time as a real check, so timing does not reveal the account exists
-            verify_password(_DUMMY_HASH, password)
+            verify_password(_HASHING.dummy_hash(), password)
         elif not verify_password(row.password_hash, password):
             ok = False
         if ok and row is not None:
-            if _hasher.check_needs_rehash(row.password_hash):
+            if _HASHING.hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = hash_password(password)
             user = _user(row)
     # the attempt is recorded after the check's transaction (a store-backed limiter writes its
@@ -360,9 +390,6 @@ def authenticate(
     if limiter is not None:
         limiter.reset(key)
     return user
-
-
-_DUMMY_HASH = _hasher.hash("not a real password, used to even out timing")
 
 
 def _token_hash(token: str) -> str:
@@ -462,5 +489,6 @@ __all__ = [
     "session_user",
     "set_role",
     "start_session",
+    "use_password_hasher",
     "verify_password",
 ]

@@ -111,10 +111,6 @@ class Estimate:
         assert other.lower is not None and other.upper is not None
         return self.lower <= other.upper and other.lower <= self.upper
 
-    def ci_dict(self) -> dict[str, float | None]:
-        """``{"value", "lower", "upper"}`` (the shape used in route profiles)."""
-        return {"value": self.value, "lower": self.lower, "upper": self.upper}
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -398,10 +394,6 @@ def life_expectancy_range(store: Store) -> dict[str, dict[str, float]]:
                 "n": len(found),
             }
     return out
-
-
-def finite(x: float | None) -> bool:
-    return x is not None and math.isfinite(x)
 
 
 __all__ = [

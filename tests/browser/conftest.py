@@ -30,29 +30,20 @@ from browserkit import (
 )
 
 from strengthmap import accounts
+from strengthmap.directory.imports import import_file
+from strengthmap.directory.oruk import import_oruk
 from strengthmap.settings import Settings
 from strengthmap.storage import Store, open_store
 
 
 def load_examples(store: Store) -> list[str]:
-    """Load the directory examples: the directory engineer's New Wortley template CSV when it
-    exists, else (and always) our own small ORUK fixture. Returns what was loaded."""
-    from strengthmap.directory.oruk import import_oruk
-
-    loaded = []
+    """Load the directory examples: the New Wortley template CSV of the user guide and our own
+    small ORUK fixture. Returns what was loaded."""
     example_csv = ROOT / "docs" / "examples" / "new-wortley-community-centre.csv"
-    if example_csv.is_file():
-        try:
-            from strengthmap.directory.imports import import_file  # type: ignore[import-not-found,unused-ignore]  # lands with the directory issue
-        except ImportError:
-            import_file = None
-        if import_file is not None:
-            import_file(store, example_csv)
-            loaded.append(str(example_csv))
+    import_file(store, example_csv)
     for doc in json.loads((FIXTURES / "web_directory.json").read_text()):
         import_oruk(store, doc)
-    loaded.append("tests/fixtures/web_directory.json")
-    return loaded
+    return [str(example_csv), "tests/fixtures/web_directory.json"]
 
 
 @pytest.fixture(scope="session")

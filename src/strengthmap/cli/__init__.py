@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from strengthmap import __version__
 from strengthmap.cli import (
     areas,
     bookings,
@@ -42,6 +43,12 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"strengthmap {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -51,8 +58,12 @@ def _root(
     data_dir: Path | None = typer.Option(
         None, "--data", help="Data directory (overrides STRENGTHMAP_DATA_DIR)."
     ),
+    _version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
+    ),
 ) -> None:
     ctx.obj = State(Settings.from_env(database_url=database, data_dir=data_dir))
+    ctx.call_on_close(ctx.obj.close)
 
 
 app.add_typer(data.app, name="data")

@@ -26,6 +26,12 @@ class State:
             self._store = open_store(self.settings.database_url)
         return self._store
 
+    def close(self) -> None:
+        """Close the store if a command opened it (the root command calls this on exit)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
 
 def state(ctx: typer.Context) -> State:
     obj = ctx.find_root().obj

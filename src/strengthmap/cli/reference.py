@@ -16,9 +16,10 @@ from strengthmap.settings import Settings
 
 HEADER = """# CLI reference
 
-Generated from the code by `python scripts/gen_cli_docs.py`; a test fails when this file and the
-commands disagree. Every command takes the global options `--database URL` and `--data DIR`
-before the command name (`strengthmap --data ../shared/data data load`).
+Generated from the code by `make docs` (`scripts/gen_cli_docs.py`); a test fails when this file
+and the commands disagree. Every command takes the global options `--database URL` and
+`--data DIR` before the command name (`strengthmap --data ../shared/data data load`);
+`strengthmap --version` prints the installed version.
 
 Exit codes: 0 success; 1 unexpected error; 2 bad input or configuration (the message names the
 file, row and field); 4 not found; 5 conflict; 6 forbidden; 7 a download failed its checks.

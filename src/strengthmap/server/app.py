@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from strengthmap import __version__
 from strengthmap.api import areas as api_areas
 from strengthmap.api import auth as api_auth
 from strengthmap.api import directory as api_directory
@@ -66,7 +67,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> FastAPI:
     app = FastAPI(
         title="Strengthmap",
         description="What's strong, not what's wrong: community assets, need and inequality.",
-        version="0.1.0",
+        version=__version__,
     )
     app.state.settings = settings
     app.state.store = store if store is not None else open_store(settings.database_url)

@@ -41,12 +41,9 @@ class Store:
 
     @property
     def dialect(self) -> str:
-        """``"sqlite"`` or ``"postgresql"``."""
+        """``"sqlite"`` or ``"postgresql"``: the key a module's backend adapters are looked up by
+        (``directory.search.backend``), never a condition to branch on outside ``storage``."""
         return str(self.engine.dialect.name)
-
-    @property
-    def is_postgis(self) -> bool:
-        return self.dialect == "postgresql"
 
     def session(self) -> Session:
         """A new ORM session (caller manages the transaction)."""

@@ -7,9 +7,9 @@ Create Date: 2026-11-26
 SQLite only. ``directory_version`` holds one row whose ``n`` goes up by one, in the writer's own
 transaction, on every insert, update and delete of ``service``, ``location``,
 ``service_at_location`` and ``attribute`` (triggers, so every write path counts, whatever
-process it runs in). ``strengthmap.directory.candidates`` reads it in the same read transaction
-as a search and keeps its in-memory candidate sets (services in a box, matching a text, tagged
-with a term) only while it is unchanged. A rolled-back write rolls the counter back with it.
+process it runs in). ``strengthmap.directory.search.sqlite_candidates`` reads it in the same
+read transaction as a search and keeps its in-memory candidate sets (services in a box, matching
+a text, tagged with a term) only while it is unchanged. A rolled-back write rolls the counter back with it.
 """
 
 from __future__ import annotations

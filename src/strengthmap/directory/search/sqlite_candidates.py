@@ -1,12 +1,13 @@
-"""In-memory candidate sets for directory search on SQLite, kept per process and per version.
+"""In-memory candidate sets for the directory search's SQLite adapter, kept per process and per
+version.
 
-``search_services`` narrows a query to the services that can match before it runs its SQL: those
-with a live location in the query's bounding box, those tagged with a taxonomy term or a
-narrower one, and those whose name or description matches the text (the rowids of the text's
-BM25 scores, ``search.text_scores``, which the search keeps here with ``CandidateSets.get``).
+The adapter (``search.sqlite``) narrows a query to the services that can match before it runs its
+SQL: those with a live location in the query's bounding box, those tagged with a taxonomy term or
+a narrower one, and those whose name or description matches the text (the rowids of the text's
+BM25 scores, ``sqlite.text_scores``, which the search keeps here with ``CandidateSets.get``).
 Each set is computed once and kept in memory as a sorted array of ``service.rowid``; a search
-intersects the sets it needs (microseconds) and the SQL then reads only those services, where
-it used to join the whole location index and materialise every full-text match on each request.
+intersects the sets it needs (microseconds) and the SQL then reads only those services, instead
+of joining the whole location index and materialising every full-text match on each request.
 
 The sets are valid for one *directory version*: the counter in ``directory_version`` (migration
 0004) that triggers bump on every insert, update and delete of ``service``, ``location``,
@@ -16,9 +17,9 @@ and drops every set computed for another version, so a write by any process is s
 search; a set is built from the snapshot whose version it is filed under. Writes elsewhere in
 the store (bookings, stories) leave the sets alone.
 
-The exact tests stay where they were: distances on the ellipsoid and areas in
-``search._collapse``, retirement, kind, ages and cost in the SQL. PostgreSQL answers the same
-filters with its own indexes (GiST, GIN) and does not use this module.
+The exact tests are made after narrowing: distances on the ellipsoid and areas in
+``hits.collapse``, retirement, kind, ages and cost in the SQL. SQLite only: the PostgreSQL
+adapter answers the same filters with its own indexes (GiST, GIN).
 
 Example:
     >>> from strengthmap.storage import open_store
@@ -35,9 +36,15 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from strengthmap.directory.search.plan import Box
 
 #: At most this many kept values (sets, scores) per store and process ...
 MAX_SETS = 256
@@ -55,6 +62,12 @@ _POINTS_SQL = (
 )
 _EMPTY = np.zeros(0, np.int64)
 
+#: A sorted array of distinct ``service.rowid`` values.
+RowIds = npt.NDArray[np.int64]
+#: The key of a kept value: its kind ("terms", "scores", "live") and what it was built from.
+Key = tuple[object, ...]
+T = TypeVar("T")
+
 
 class _Points:
     """Every live (service, location) pair with a point, sorted by latitude."""
@@ -66,7 +79,7 @@ class _Points:
         self.lon = np.ascontiguousarray(table[order, 1])
         self.rowid = table[order, 2].astype(np.int64)
 
-    def in_box(self, box: tuple[float, float, float, float]) -> np.ndarray:
+    def in_box(self, box: Box) -> RowIds:
         """The sorted distinct service rowids with a point in (min lon, min lat, max lon, max
         lat), edges included."""
         minx, miny, maxx, maxy = box
@@ -82,12 +95,12 @@ class CandidateSets:
     def __init__(self, version: int) -> None:
         self.version = version
         self.points: _Points | None = None
-        self.keyed: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-        self.sizes: dict[tuple[Any, ...], int] = {}
+        self.keyed: OrderedDict[Key, object] = OrderedDict()
+        self.sizes: dict[Key, int] = {}
         self.bytes = 0
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    def get(self, key: Key, build: Callable[[], T]) -> T:
         """``build()``, kept under ``key`` (at most ``MAX_SETS`` values and ``MAX_BYTES`` of
         arrays, least recently used dropped). For values computed from the directory tables
         alone, such as a text's scores."""
@@ -95,7 +108,7 @@ class CandidateSets:
             found = self.keyed.get(key)
             if found is not None:
                 self.keyed.move_to_end(key)
-                return found
+                return cast(T, found)  # a key is built by one builder, so of one type
         made = build()  # outside the lock: two threads may build the same set, both right
         size = _nbytes(made)
         with self.lock:
@@ -110,12 +123,12 @@ class CandidateSets:
 
     def narrow(
         self,
-        session: Any,
+        session: Session,
         *,
-        box: tuple[float, float, float, float] | None = None,
-        text: np.ndarray | None = None,
+        box: Box | None = None,
+        text: RowIds | None = None,
         term_ids: Sequence[frozenset[str]] = (),
-    ) -> np.ndarray:
+    ) -> RowIds:
         """The sorted ``service.rowid`` values that pass every given prefilter (AND).
 
         ``box``: a live location of the service (through a live ``service_at_location``) lies
@@ -126,9 +139,9 @@ class CandidateSets:
         """
         if box is None and text is None and not term_ids:
             raise ValueError("narrow() needs a box, a text or a term")
-        parts: list[np.ndarray] = [] if text is None else [text]
+        parts: list[RowIds] = [] if text is None else [text]
         for ids in term_ids:
-            parts.append(self.get(("terms", ids), lambda ids=ids: _term_set(session, ids)))  # type: ignore[misc]
+            parts.append(self.get(("terms", ids), partial(_term_set, session, ids)))
         if box is not None:
             if self.points is None:
                 self.points = _Points(
@@ -143,14 +156,13 @@ class CandidateSets:
             found = np.intersect1d(found, other, assume_unique=True)
         return found
 
-    def live(self, session: Any) -> np.ndarray:
+    def live(self, session: Session) -> RowIds:
         """The sorted rowids of the services that are not retired."""
         sql = "SELECT rowid FROM service WHERE retired_at IS NULL ORDER BY rowid"
-        found: np.ndarray = self.get(("live",), lambda: _rowids(_rows(session, sql)))
-        return found
+        return self.get(("live",), lambda: _rowids(_rows(session, sql)))
 
 
-def _nbytes(value: Any) -> int:
+def _nbytes(value: object) -> int:
     """The bytes of the arrays in ``value`` (an array, or an object holding arrays)."""
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
@@ -161,21 +173,14 @@ def _nbytes(value: Any) -> int:
 
 
 #: Per engine (one per store): the sets of the latest version seen.
-_SETS: weakref.WeakKeyDictionary[Any, CandidateSets] = weakref.WeakKeyDictionary()
+_SETS: weakref.WeakKeyDictionary[Engine, CandidateSets] = weakref.WeakKeyDictionary()
 #: Per engine: whether its schema has ``directory_version`` (checked once per process).
-_VERSIONED: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+_VERSIONED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
-def _engine(session: Any) -> Any:
-    bind = session.get_bind()
-    return bind.engine if hasattr(bind, "engine") else bind
-
-
-def available(session: Any) -> bool:
-    """True when the session's store keeps a directory version (SQLite after migration 0004)."""
-    engine = _engine(session)
-    if engine.dialect.name != "sqlite":
-        return False
+def available(session: Session) -> bool:
+    """True when the session's SQLite store keeps a directory version (migration 0004)."""
+    engine = session.get_bind().engine
     known = _VERSIONED.get(engine)
     if known is None:
         known = _VERSIONED[engine] = (
@@ -189,13 +194,13 @@ def available(session: Any) -> bool:
     return known
 
 
-def current(session: Any) -> CandidateSets | None:
-    """The store's candidate sets for the directory version read in the session's transaction
-    (once per search), or None when the store keeps no version (PostgreSQL; SQLite before
-    migration 0004)."""
+def current(session: Session) -> CandidateSets | None:
+    """The SQLite store's candidate sets for the directory version read in the session's
+    transaction (once per search), or None when the store keeps no version (before migration
+    0004)."""
     if not available(session):
         return None
-    engine = _engine(session)
+    engine = session.get_bind().engine
     version = int(session.connection().exec_driver_sql(_VERSION_SQL).scalar_one())
     sets = _SETS.get(engine)
     if sets is None or sets.version != version:
@@ -204,12 +209,12 @@ def current(session: Any) -> CandidateSets | None:
 
 
 def narrow(
-    session: Any,
+    session: Session,
     *,
-    box: tuple[float, float, float, float] | None = None,
-    text: np.ndarray | None = None,
+    box: Box | None = None,
+    text: RowIds | None = None,
     term_ids: Sequence[frozenset[str]] = (),
-) -> np.ndarray:
+) -> RowIds:
     """``CandidateSets.narrow`` on the store's current sets. Raises ``RuntimeError`` when the
     store keeps no directory version."""
     sets = current(session)
@@ -218,16 +223,16 @@ def narrow(
     return sets.narrow(session, box=box, text=text, term_ids=term_ids)
 
 
-def _rows(session: Any, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+def _rows(session: Session, sql: str, params: tuple[object, ...] = ()) -> list[Any]:
     return list(session.connection().exec_driver_sql(sql, params).all())
 
 
-def _rowids(rows: Sequence[Any]) -> np.ndarray:
+def _rowids(rows: Sequence[Any]) -> RowIds:
     """The sorted distinct integers of the rows' first column."""
     return np.unique(np.fromiter((r[0] for r in rows), np.int64, len(rows))) if rows else _EMPTY
 
 
-def _term_set(session: Any, ids: frozenset[str]) -> np.ndarray:
+def _term_set(session: Session, ids: frozenset[str]) -> RowIds:
     ordered = sorted(ids)
     marks = ", ".join("?" * len(ordered))
     return _rowids(
